@@ -1,0 +1,45 @@
+/**
+ * Output buffers sized by the module. PKCS#11 functions that produce variable-length output take
+ * `(pOut, pulOutLen)`: called with `pOut = NULL` they report the length, and a buffer that is too
+ * small gets CKR_BUFFER_TOO_SMALL with the needed length, without ending the operation. We never
+ * assume a fixed size: the module's answer decides, however many times it changes its mind.
+ */
+import type { CArg } from '../sys/binding.js';
+import type { FunctionName } from '../sys/functions.js';
+import { ULONG_SIZE, allocBuffer, readULongNumber, writeULong } from '../sys/abi.js';
+import { ReturnValue } from '../sys/constants.js';
+import { Pkcs11Error, check } from './errors.js';
+import type { Invoke } from './invoke.js';
+
+/** How many times a module may answer CKR_BUFFER_TOO_SMALL to a correctly sized buffer before we give up. */
+const MAX_RESIZES = 8;
+
+/**
+ * Calls `fn(...args, pOut, pulOutLen)` until the output fits and returns exactly the bytes
+ * written. With `sizeHint` the first call already offers a buffer of that size (saving the length
+ * query when the caller knows the usual size); otherwise the first call asks for the length.
+ */
+export async function callWithOutput(
+  invoke: Invoke,
+  fn: FunctionName,
+  args: readonly CArg[],
+  sizeHint?: number,
+): Promise<Buffer> {
+  const lenBuf = allocBuffer(ULONG_SIZE);
+  let out: Buffer | null = sizeHint && sizeHint > 0 ? allocBuffer(sizeHint) : null;
+  for (let attempt = 0; attempt <= MAX_RESIZES; attempt++) {
+    writeULong(lenBuf, 0, out ? out.length : 0);
+    const rv = await invoke(fn, ...args, out, lenBuf);
+    const len = readULongNumber(lenBuf, 0);
+    if (rv === ReturnValue.BUFFER_TOO_SMALL || (rv === ReturnValue.OK && out === null)) {
+      if (!Number.isFinite(len)) throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module reported an impossible length');
+      if (rv === ReturnValue.OK && len === 0) return Buffer.alloc(0);
+      out = allocBuffer(len);
+      continue;
+    }
+    check(fn, rv);
+    if (out === null || len > out.length) throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module wrote past the buffer');
+    return out.subarray(0, len);
+  }
+  throw new Pkcs11Error(fn, ReturnValue.BUFFER_TOO_SMALL, `still too small after ${MAX_RESIZES} resizes`);
+}

@@ -1,0 +1,133 @@
+/**
+ * pkcs11-ts's own defaults (not the standard's): which mechanism each kind of key uses when the
+ * caller names none, and the attributes keys are created with. Private and secret keys are
+ * SENSITIVE and not EXTRACTABLE unless the caller asks otherwise.
+ */
+import { Attribute, KeyType, Mechanism } from '../sys/constants.js';
+import { nameOf } from '../sys/names.js';
+import { NotSupportedError } from '../core/errors.js';
+import type { Template } from '../core/template.js';
+
+/** The operations a key can be used for. */
+export type KeyOperation = 'encrypt' | 'decrypt' | 'sign' | 'verify' | 'wrap' | 'unwrap' | 'derive';
+
+type PerOperation = Partial<Record<KeyOperation, number>>;
+
+const RSA: PerOperation = {
+  encrypt: Mechanism.RSA_PKCS_OAEP,
+  decrypt: Mechanism.RSA_PKCS_OAEP,
+  sign: Mechanism.SHA256_RSA_PKCS,
+  verify: Mechanism.SHA256_RSA_PKCS,
+  wrap: Mechanism.RSA_PKCS_OAEP,
+  unwrap: Mechanism.RSA_PKCS_OAEP,
+};
+const AES: PerOperation = {
+  encrypt: Mechanism.AES_CBC_PAD,
+  decrypt: Mechanism.AES_CBC_PAD,
+  sign: Mechanism.AES_CMAC,
+  verify: Mechanism.AES_CMAC,
+  wrap: Mechanism.AES_KEY_WRAP,
+  unwrap: Mechanism.AES_KEY_WRAP,
+  derive: Mechanism.AES_ECB_ENCRYPT_DATA,
+};
+const DES3: PerOperation = {
+  encrypt: Mechanism.DES3_CBC_PAD,
+  decrypt: Mechanism.DES3_CBC_PAD,
+  sign: Mechanism.DES3_MAC,
+  verify: Mechanism.DES3_MAC,
+  wrap: Mechanism.DES3_CBC_PAD,
+  unwrap: Mechanism.DES3_CBC_PAD,
+  derive: Mechanism.DES3_ECB_ENCRYPT_DATA,
+};
+
+/** Default mechanism per key type and operation. */
+export const DEFAULT_MECHANISMS: ReadonlyMap<number, PerOperation> = new Map<number, PerOperation>([
+  [KeyType.RSA, RSA],
+  [KeyType.EC, { sign: Mechanism.ECDSA, verify: Mechanism.ECDSA, derive: Mechanism.ECDH1_DERIVE }],
+  [KeyType.EC_EDWARDS, { sign: Mechanism.EDDSA, verify: Mechanism.EDDSA }],
+  [KeyType.EC_MONTGOMERY, { derive: Mechanism.ECDH1_DERIVE }],
+  [KeyType.DSA, { sign: Mechanism.DSA_SHA256, verify: Mechanism.DSA_SHA256 }],
+  [KeyType.DH, { derive: Mechanism.DH_PKCS_DERIVE }],
+  [KeyType.X9_42_DH, { derive: Mechanism.X9_42_DH_DERIVE }],
+  [KeyType.AES, AES],
+  [KeyType.DES3, DES3],
+  [KeyType.GENERIC_SECRET, { sign: Mechanism.SHA256_HMAC, verify: Mechanism.SHA256_HMAC }],
+]);
+
+/** The default mechanism for `operation` with a key of `keyType`. */
+export function defaultMechanism(keyType: number, operation: KeyOperation): number {
+  const m = DEFAULT_MECHANISMS.get(keyType)?.[operation];
+  if (m === undefined) {
+    throw new NotSupportedError(`no default mechanism to ${operation} with a ${nameOf(KeyType, keyType)} key: pass options.mechanism`);
+  }
+  return m;
+}
+
+/** Key (pair) generation mechanism per key type. */
+export const KEY_GEN_MECHANISMS: ReadonlyMap<number, number> = new Map<number, number>([
+  [KeyType.RSA, Mechanism.RSA_PKCS_KEY_PAIR_GEN],
+  [KeyType.EC, Mechanism.EC_KEY_PAIR_GEN],
+  [KeyType.EC_EDWARDS, Mechanism.EC_EDWARDS_KEY_PAIR_GEN],
+  [KeyType.EC_MONTGOMERY, Mechanism.EC_MONTGOMERY_KEY_PAIR_GEN],
+  [KeyType.DSA, Mechanism.DSA_KEY_PAIR_GEN],
+  [KeyType.DH, Mechanism.DH_PKCS_KEY_PAIR_GEN],
+  [KeyType.X9_42_DH, Mechanism.X9_42_DH_KEY_PAIR_GEN],
+  [KeyType.AES, Mechanism.AES_KEY_GEN],
+  [KeyType.DES2, Mechanism.DES2_KEY_GEN],
+  [KeyType.DES3, Mechanism.DES3_KEY_GEN],
+  [KeyType.GENERIC_SECRET, Mechanism.GENERIC_SECRET_KEY_GEN],
+]);
+
+/** Domain parameter generation mechanism per key type. */
+export const PARAMETER_GEN_MECHANISMS: ReadonlyMap<number, number> = new Map<number, number>([
+  [KeyType.DSA, Mechanism.DSA_PARAMETER_GEN],
+  [KeyType.DH, Mechanism.DH_PKCS_PARAMETER_GEN],
+  [KeyType.X9_42_DH, Mechanism.X9_42_DH_PARAMETER_GEN],
+]);
+
+/** The usage flags a new key gets unless the caller says otherwise. */
+export const DEFAULT_CAPABILITIES: ReadonlyMap<number, readonly KeyOperation[]> = new Map<number, readonly KeyOperation[]>([
+  [KeyType.RSA, ['encrypt', 'decrypt', 'sign', 'verify', 'wrap', 'unwrap']],
+  [KeyType.EC, ['sign', 'verify', 'derive']],
+  [KeyType.EC_EDWARDS, ['sign', 'verify']],
+  [KeyType.EC_MONTGOMERY, ['derive']],
+  [KeyType.DSA, ['sign', 'verify']],
+  [KeyType.DH, ['derive']],
+  [KeyType.X9_42_DH, ['derive']],
+  [KeyType.AES, ['encrypt', 'decrypt', 'sign', 'verify', 'wrap', 'unwrap', 'derive']],
+  [KeyType.DES2, ['encrypt', 'decrypt', 'sign', 'verify', 'wrap', 'unwrap', 'derive']],
+  [KeyType.DES3, ['encrypt', 'decrypt', 'sign', 'verify', 'wrap', 'unwrap', 'derive']],
+  [KeyType.GENERIC_SECRET, ['sign', 'verify', 'derive']],
+]);
+
+const CAPABILITY_ATTRIBUTE: Record<KeyOperation, number> = {
+  encrypt: Attribute.ENCRYPT,
+  decrypt: Attribute.DECRYPT,
+  sign: Attribute.SIGN,
+  verify: Attribute.VERIFY,
+  wrap: Attribute.WRAP,
+  unwrap: Attribute.UNWRAP,
+  derive: Attribute.DERIVE,
+};
+
+/** Which operations belong on the public half of a pair; the rest go on the private half. */
+const PUBLIC_OPERATIONS = new Set<KeyOperation>(['encrypt', 'verify', 'wrap']);
+
+/**
+ * The usage attributes for a key, from its capabilities. `part` picks the half of a key pair
+ * (secret keys use 'secret' and get every capability).
+ */
+export function capabilityTemplate(
+  capabilities: readonly KeyOperation[],
+  part: 'public' | 'private' | 'secret',
+): Template {
+  const t: Record<number, boolean> = {};
+  for (const op of capabilities) {
+    const onPublic = PUBLIC_OPERATIONS.has(op);
+    if (part === 'secret' || (part === 'public') === onPublic) t[CAPABILITY_ATTRIBUTE[op]] = true;
+  }
+  return t;
+}
+
+/** The attributes every new private or secret key gets first: kept inside the token. */
+export const PROTECTED_KEY: Template = { [Attribute.SENSITIVE]: true, [Attribute.EXTRACTABLE]: false };

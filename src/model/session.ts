@@ -1,0 +1,300 @@
+/**
+ * `Session`: one PKCS#11 session. Every call on it goes through a FIFO queue, so concurrent
+ * awaits never interleave inside the module (a session runs one operation at a time) and
+ * multi-part operations hold the session from Init to Final.
+ *
+ * @example
+ * await using session = await token.open({ userPin: '1234', rw: true });
+ * const key = await session.getKey({ label: 'signing key', objectClass: ObjectClass.PRIVATE_KEY });
+ */
+import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
+import { ReturnValue, UserType } from '../sys/constants.js';
+import { MultipleObjectsError, NoSuchKeyError, Pkcs11Error, check } from '../core/errors.js';
+import { CK_SESSION_INFO, decodeSessionInfo, type SessionInfo } from '../core/info.js';
+import type { Invoke } from '../core/invoke.js';
+import { SerialQueue } from '../core/queue.js';
+import { checkULong, describeType, encodeTemplate, type Template } from '../core/template.js';
+import type { ModuleContext } from './context.js';
+import type { PkcsObject } from './objects.js';
+import { objectFor } from './object-factory.js';
+import { checkPin, withPin, type Pin } from './secret.js';
+import { searchTemplate, type KeyQuery } from './search.js';
+import type { Token } from './token.js';
+import type { Key } from './keys.js';
+import {
+  createDomainParameters,
+  generateDomainParameters,
+  generateKey,
+  generateKeypair,
+  type KeyPair,
+  type KeyPairOptions,
+  type LocalDomainParameters,
+} from './keygen.js';
+import type { DomainParameters } from './keys.js';
+import type { NewKeyOptions } from './templates.js';
+import { digest, type DigestInput } from './digest.js';
+
+/** Sessions dropped without `close()` are closed when garbage-collected, so handles are not leaked forever. */
+const leaked = new FinalizationRegistry<{ ctx: ModuleContext; handle: bigint }>(({ ctx, handle }) => {
+  void ctx.invoke('C_CloseSession', handle).catch(() => undefined);
+});
+
+/** How many handles each `C_FindObjects` call asks for. */
+const FIND_BATCH = 256;
+
+/** Access to the session's C handle and call path, for code running inside its queue. */
+export interface SessionScope {
+  readonly handle: bigint;
+  readonly invoke: Invoke;
+}
+
+/** An open session with a token. */
+export class Session implements AsyncDisposable {
+  readonly #queue = new SerialQueue();
+  readonly #ctx: ModuleContext;
+  #closed = false;
+
+  constructor(
+    /** The token this session is open with. */
+    readonly token: Token,
+    /** The module's `CK_SESSION_HANDLE` (kept as bigint: any 64-bit value is possible). */
+    readonly handle: bigint,
+    /** Whether the session is read-write. */
+    readonly rw: boolean,
+  ) {
+    this.#ctx = token.slot.library.context;
+    leaked.register(this, { ctx: this.#ctx, handle }, this);
+  }
+
+  /** Whether {@link close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The module context. @internal */
+  get context(): ModuleContext {
+    return this.#ctx;
+  }
+
+  /**
+   * Runs `task` alone on this session (after every earlier call, before every later one).
+   * `fn` names the first C function for the error thrown when the session is already closed.
+   * @internal
+   */
+  exclusive<T>(fn: string, task: (scope: SessionScope) => Promise<T>): Promise<T> {
+    return this.#queue.run(async () => {
+      if (this.#closed) throw new Pkcs11Error(fn, ReturnValue.SESSION_CLOSED, 'the session was closed');
+      return task({ handle: this.handle, invoke: this.#ctx.invoke });
+    });
+  }
+
+  /**
+   * Closes the session (idempotent), after the calls already queued on it. Other sessions with
+   * the token stay open and stay logged in.
+   */
+  async close(): Promise<void> {
+    await this.#queue.run(async () => {
+      if (this.#closed) return;
+      this.#closed = true;
+      leaked.unregister(this);
+      const rv = await this.#ctx.invoke('C_CloseSession', this.handle);
+      // A session the module already dropped (device removed, C_CloseAllSessions) counts as closed.
+      if (rv !== ReturnValue.SESSION_HANDLE_INVALID && rv !== ReturnValue.SESSION_CLOSED) check('C_CloseSession', rv);
+    });
+  }
+
+  /** `await using session = ...` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** `C_GetSessionInfo`: state (`SessionState`), flags, device error. */
+  getInfo(): Promise<SessionInfo> {
+    return this.exclusive('C_GetSessionInfo', async ({ handle, invoke }) => {
+      const buf = allocBuffer(CK_SESSION_INFO.size);
+      check('C_GetSessionInfo', await invoke('C_GetSessionInfo', handle, buf));
+      return decodeSessionInfo(buf);
+    });
+  }
+
+  /**
+   * `C_Login` (or `C_LoginUser` with a `username`). Logging in a user who is already logged in
+   * through another session of this application is not an error. `pin` may be `PROTECTED_AUTH`
+   * (a symbol) to use the token's PIN pad.
+   */
+  login(pin: Pin | symbol, options: { userType?: number; username?: string | undefined } = {}): Promise<void> {
+    const userType = Number(checkULong(options.userType ?? UserType.USER, 'options.userType'));
+    const username = options.username;
+    const fn = username === undefined ? 'C_Login' : 'C_LoginUser';
+    return this.exclusive(fn, async ({ handle, invoke }) => {
+      const finish = (rv: number): void => {
+        if (rv !== ReturnValue.USER_ALREADY_LOGGED_IN) check(fn, rv);
+      };
+      if (typeof pin === 'symbol') {
+        finish(await invoke('C_Login', handle, userType, null, 0));
+        return;
+      }
+      checkPin(pin, 'pin');
+      await withPin(pin, 'pin', async (p) => {
+        if (username === undefined) return finish(await invoke('C_Login', handle, userType, p, p.length));
+        const name = Buffer.from(username, 'utf8');
+        finish(await invoke('C_LoginUser', handle, userType, p, p.length, name, name.length));
+      });
+    });
+  }
+
+  /** `C_Logout`: logs the user out of every session of this application with the token. */
+  logout(): Promise<void> {
+    return this.exclusive('C_Logout', async ({ handle, invoke }) => check('C_Logout', await invoke('C_Logout', handle)));
+  }
+
+  /** `C_InitPIN`: sets the normal user's PIN; the session must be logged in as SO. */
+  initPin(userPin: Pin): Promise<void> {
+    return this.exclusive('C_InitPIN', ({ handle, invoke }) =>
+      withPin(userPin, 'userPin', async (p) => check('C_InitPIN', await invoke('C_InitPIN', handle, p, p.length))),
+    );
+  }
+
+  /** `C_SetPIN`: changes the PIN of the logged-in user (or of the normal user when nobody is logged in). */
+  setPin(oldPin: Pin, newPin: Pin): Promise<void> {
+    return this.exclusive('C_SetPIN', ({ handle, invoke }) =>
+      withPin(oldPin, 'oldPin', (o) =>
+        withPin(newPin, 'newPin', async (n) => check('C_SetPIN', await invoke('C_SetPIN', handle, o, o.length, n, n.length))),
+      ),
+    );
+  }
+
+  /** `C_GenerateRandom`: `length` random bytes from the token's generator. */
+  generateRandom(length: number): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a whole number >= 0, got ${length}`);
+    if (length > 0x7fffffff) throw new RangeError('length must be below 2^31');
+    return this.exclusive('C_GenerateRandom', async ({ handle, invoke }) => {
+      const out = allocBuffer(length);
+      if (length > 0) check('C_GenerateRandom', await invoke('C_GenerateRandom', handle, out, length));
+      return out;
+    });
+  }
+
+  /** `C_SeedRandom`: mixes `seed` into the token's generator. */
+  seedRandom(seed: Uint8Array): Promise<void> {
+    if (!(seed instanceof Uint8Array)) throw new TypeError(`seed must be a Uint8Array, got ${describeType(seed)}`);
+    return this.exclusive('C_SeedRandom', async ({ handle, invoke }) =>
+      check('C_SeedRandom', await invoke('C_SeedRandom', handle, seed, seed.byteLength)),
+    );
+  }
+
+  /** `C_CreateObject`: creates an object from a full template. */
+  async createObject(template: Template): Promise<PkcsObject> {
+    const encoded = encodeTemplate(template);
+    const h = await this.exclusive('C_CreateObject', async ({ handle, invoke }) => {
+      const out = allocBuffer(ULONG_SIZE);
+      check('C_CreateObject', await invoke('C_CreateObject', handle, encoded.buf, encoded.count, out));
+      return readULong(out, 0);
+    });
+    return objectFor(this, h);
+  }
+
+  /**
+   * Every handle matching `template`, found in batches of {@link FIND_BATCH} under one hold of the
+   * session; `C_FindObjectsFinal` runs whatever happens.
+   */
+  async findHandles(template: Template = {}): Promise<bigint[]> {
+    const encoded = encodeTemplate(template);
+    return this.exclusive('C_FindObjectsInit', async ({ handle, invoke }) => {
+      check('C_FindObjectsInit', await invoke('C_FindObjectsInit', handle, encoded.buf, encoded.count));
+      const found: bigint[] = [];
+      let failure: unknown;
+      try {
+        const batch = allocBuffer(FIND_BATCH * ULONG_SIZE);
+        const countBuf = allocBuffer(ULONG_SIZE);
+        for (;;) {
+          check('C_FindObjects', await invoke('C_FindObjects', handle, batch, FIND_BATCH, countBuf));
+          const n = Number(readULong(countBuf, 0));
+          for (let i = 0; i < n; i++) found.push(readULong(batch, i * ULONG_SIZE));
+          if (n < FIND_BATCH) break;
+        }
+      } catch (e) {
+        failure = e;
+      }
+      // Always end the search; a failure of the search itself wins over one of the ending.
+      const rv = await invoke('C_FindObjectsFinal', handle);
+      if (failure) throw failure;
+      check('C_FindObjectsFinal', rv);
+      return found;
+    });
+  }
+
+  /**
+   * The objects matching `template`, as an async iterator. The search itself completes (and
+   * `C_FindObjectsFinal` runs) before the first object is yielded, so the loop body may call the
+   * session freely and breaking out early leaves nothing open.
+   *
+   * @example
+   * for await (const obj of session.getObjects({ [Attribute.CLASS]: ObjectClass.CERTIFICATE })) console.log(obj.label);
+   */
+  async *getObjects(template: Template = {}): AsyncGenerator<PkcsObject, void, undefined> {
+    for (const h of await this.findHandles(template)) yield await objectFor(this, h);
+  }
+
+  /**
+   * Exactly one key (or other object) matching the query.
+   *
+   * @throws NoSuchKeyError when none matches, MultipleObjectsError when several do.
+   */
+  async getKey(query: KeyQuery = {}): Promise<PkcsObject> {
+    const { template, description } = searchTemplate(query);
+    const handles = await this.findHandles(template);
+    if (handles.length === 0) throw new NoSuchKeyError(`no object matches ${description}`);
+    if (handles.length > 1) throw new MultipleObjectsError(`${handles.length} objects match ${description}`);
+    return objectFor(this, handles[0] as bigint);
+  }
+
+  /**
+   * `C_GenerateKey`: a secret key.
+   *
+   * @example
+   * const aes = await session.generateKey(KeyType.AES, 256, { label: 'file key' });
+   */
+  generateKey(keyType: number, keyLength?: number, options?: NewKeyOptions & { mechanism?: number }): Promise<Key> {
+    return generateKey(this, keyType, keyLength, options);
+  }
+
+  /**
+   * `C_GenerateKeyPair`. The second argument is the RSA modulus size in bits, an EC/EdDSA curve
+   * (name such as 'secp256r1' or 'Ed25519', dotted OID, or encoded EC_PARAMS), or domain
+   * parameters for DSA/DH/X9.42 DH.
+   *
+   * @example
+   * const { publicKey, privateKey } = await session.generateKeypair(KeyType.RSA, 2048, { store: true, label: 'My RSA Keypair' });
+   */
+  generateKeypair(
+    keyType: number,
+    domain: number | string | Uint8Array | Template | LocalDomainParameters | DomainParameters,
+    options?: KeyPairOptions,
+  ): Promise<KeyPair> {
+    return generateKeypair(this, keyType, domain, options);
+  }
+
+  /** Domain parameters from known values, in memory (`local: true`) or on the token. */
+  createDomainParameters(
+    keyType: number,
+    attributes: Template,
+    options?: { local?: boolean; store?: boolean; label?: string },
+  ): Promise<LocalDomainParameters | DomainParameters> {
+    return createDomainParameters(this, keyType, attributes, options);
+  }
+
+  /** New DSA / DH / X9.42 DH domain parameters of `bits` bits, generated by the token. */
+  generateDomainParameters(
+    keyType: number,
+    bits: number,
+    options?: { mechanism?: number; store?: boolean; label?: string; template?: Template },
+  ): Promise<DomainParameters> {
+    return generateDomainParameters(this, keyType, bits, options);
+  }
+
+  /** Digest of bytes, a stream of chunks, or a secret key's value (`C_DigestKey`); default SHA-256. */
+  digest(data: DigestInput, options?: { mechanism?: number }): Promise<Uint8Array> {
+    return digest(this, data, options);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The C ABI facts that PKCS#11 structs depend on, and one layout engine that every struct we
+ * marshal goes through.
+ *
+ * Cryptoki's `CK_ULONG` is the platform's `unsigned long`: 8 bytes on Linux and macOS (LP64) but 4
+ * on Windows (LLP64), and the Windows headers wrap every struct in `#pragma pack(push, cryptoki, 1)`.
+ * Writing both facts here, once, keeps every encoder (templates, mechanisms, info structs) correct
+ * on both even though only Linux is exercised by the tests.
+ */
+import koffi from 'koffi';
+
+/** True when the platform uses the Windows (packed, 4-byte CK_ULONG) Cryptoki ABI. */
+export const IS_WINDOWS_ABI = process.platform === 'win32';
+
+/** Size in bytes of `CK_ULONG` (and every typedef of it: handles, flags, slot ids, CK_RV). */
+export const ULONG_SIZE: 4 | 8 = koffi.sizeof('unsigned long') as 4 | 8;
+
+/** Size in bytes of a data or function pointer. */
+export const POINTER_SIZE: number = koffi.sizeof('void *');
+
+/** Struct member alignment cap: 1 under Windows' `pack(1)`, natural alignment elsewhere. */
+export const STRUCT_PACK = IS_WINDOWS_ABI ? 1 : Number.POSITIVE_INFINITY;
+
+/** The largest value a `CK_ULONG` can hold; also `CK_UNAVAILABLE_INFORMATION` (all bits set). */
+export const ULONG_MAX: bigint = (1n << BigInt(ULONG_SIZE * 8)) - 1n;
+
+/** The kinds of member our structs are made of. `bytes:N` is a fixed array of N bytes. */
+export type FieldKind = 'ulong' | 'pointer' | 'byte' | 'version' | `bytes:${number}`;
+
+/** One member's position inside a laid-out struct. */
+export interface FieldSlot {
+  readonly offset: number;
+  readonly size: number;
+  readonly kind: FieldKind;
+}
+
+/** The computed shape of a C struct: member offsets and total size, padding included. */
+export interface StructLayout<K extends string> {
+  readonly size: number;
+  readonly align: number;
+  readonly fields: { readonly [P in K]: FieldSlot };
+}
+
+function sizeAlign(kind: FieldKind): [number, number] {
+  switch (kind) {
+    case 'ulong':
+      return [ULONG_SIZE, ULONG_SIZE];
+    case 'pointer':
+      return [POINTER_SIZE, POINTER_SIZE];
+    case 'byte':
+      return [1, 1];
+    case 'version':
+      return [2, 1];
+    default:
+      return [Number(kind.slice('bytes:'.length)), 1];
+  }
+}
+
+/**
+ * Lays out a C struct from its members in declaration order, applying natural alignment (capped
+ * by {@link STRUCT_PACK}) exactly as a C compiler would.
+ *
+ * @example
+ * const CK_ATTRIBUTE = layout({ type: 'ulong', pValue: 'pointer', ulValueLen: 'ulong' });
+ * CK_ATTRIBUTE.size; // 24 on Linux x86-64
+ */
+export function layout<K extends string>(members: Record<K, FieldKind>): StructLayout<K> {
+  let offset = 0;
+  let maxAlign = 1;
+  const fields = {} as Record<K, FieldSlot>;
+  for (const name of Object.keys(members) as K[]) {
+    const kind = members[name];
+    const [size, natural] = sizeAlign(kind);
+    const align = Math.min(natural, STRUCT_PACK);
+    offset = Math.ceil(offset / align) * align;
+    fields[name] = { offset, size, kind };
+    offset += size;
+    maxAlign = Math.max(maxAlign, align);
+  }
+  return { size: Math.ceil(offset / maxAlign) * maxAlign, align: maxAlign, fields };
+}
+
+/** Reads a `CK_ULONG` as a bigint (lossless for handles, which may be pointers in disguise). */
+export function readULong(buf: Buffer, offset: number): bigint {
+  return ULONG_SIZE === 8 ? buf.readBigUInt64LE(offset) : BigInt(buf.readUInt32LE(offset));
+}
+
+/**
+ * Reads a `CK_ULONG` that is a count, length or flag word, as a number. Values beyond 2^53 (only
+ * ever `CK_UNAVAILABLE_INFORMATION` in practice) come back as `Infinity` so callers can test for
+ * "unavailable" without a bigint.
+ */
+export function readULongNumber(buf: Buffer, offset: number): number {
+  const v = readULong(buf, offset);
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(v);
+}
+
+/** Writes a `CK_ULONG`; the value must already be validated as 0 <= v <= ULONG_MAX. */
+export function writeULong(buf: Buffer, offset: number, value: number | bigint): void {
+  if (ULONG_SIZE === 8) buf.writeBigUInt64LE(BigInt(value), offset);
+  else buf.writeUInt32LE(Number(value), offset);
+}
+
+/** Writes a raw address (from {@link addressOf}) or NULL. */
+export function writePointer(buf: Buffer, offset: number, address: bigint): void {
+  if (POINTER_SIZE === 8) buf.writeBigUInt64LE(address, offset);
+  else buf.writeUInt32LE(Number(address), offset);
+}
+
+/** Reads a raw address. */
+export function readPointer(buf: Buffer, offset: number): bigint {
+  return POINTER_SIZE === 8 ? buf.readBigUInt64LE(offset) : BigInt(buf.readUInt32LE(offset));
+}
+
+/**
+ * The address of a buffer's first byte. The address is only valid while the caller keeps the
+ * buffer referenced: a raw pointer does not keep its memory alive, so every call keeps its buffers
+ * in scope until the C function has returned (async calls included).
+ */
+export function addressOf(buf: Uint8Array): bigint {
+  return buf.byteLength === 0 ? 0n : koffi.address(buf);
+}
+
+/**
+ * Allocates a zeroed buffer whose memory lives outside the V8 heap, so its address stays fixed
+ * while C holds it.
+ */
+export function allocBuffer(size: number): Buffer {
+  return Buffer.from(new ArrayBuffer(size));
+}

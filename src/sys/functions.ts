@@ -1,0 +1,113 @@
+/**
+ * Every Cryptoki function, in the order of its slot in `CK_FUNCTION_LIST` (2.40) and
+ * `CK_FUNCTION_LIST_3_0`, with its parameters written as a signature string:
+ * `U` a `CK_ULONG` (or any typedef of it: handles, flags, slot ids), `B` a `CK_BBOOL`, `P` a pointer.
+ * All return `CK_RV`.
+ *
+ * The table is the single source for both the koffi prototypes and the offsets of the function
+ * pointers inside the list, so the order below is part of the ABI and must not be changed.
+ */
+export const FUNCTIONS_2_40 = [
+  ['C_Initialize', 'P'],
+  ['C_Finalize', 'P'],
+  ['C_GetInfo', 'P'],
+  ['C_GetFunctionList', 'P'],
+  ['C_GetSlotList', 'BPP'],
+  ['C_GetSlotInfo', 'UP'],
+  ['C_GetTokenInfo', 'UP'],
+  ['C_GetMechanismList', 'UPP'],
+  ['C_GetMechanismInfo', 'UUP'],
+  ['C_InitToken', 'UPUP'],
+  ['C_InitPIN', 'UPU'],
+  ['C_SetPIN', 'UPUPU'],
+  ['C_OpenSession', 'UUPPP'],
+  ['C_CloseSession', 'U'],
+  ['C_CloseAllSessions', 'U'],
+  ['C_GetSessionInfo', 'UP'],
+  ['C_GetOperationState', 'UPP'],
+  ['C_SetOperationState', 'UPUUU'],
+  ['C_Login', 'UUPU'],
+  ['C_Logout', 'U'],
+  ['C_CreateObject', 'UPUP'],
+  ['C_CopyObject', 'UUPUP'],
+  ['C_DestroyObject', 'UU'],
+  ['C_GetObjectSize', 'UUP'],
+  ['C_GetAttributeValue', 'UUPU'],
+  ['C_SetAttributeValue', 'UUPU'],
+  ['C_FindObjectsInit', 'UPU'],
+  ['C_FindObjects', 'UPUP'],
+  ['C_FindObjectsFinal', 'U'],
+  ['C_EncryptInit', 'UPU'],
+  ['C_Encrypt', 'UPUPP'],
+  ['C_EncryptUpdate', 'UPUPP'],
+  ['C_EncryptFinal', 'UPP'],
+  ['C_DecryptInit', 'UPU'],
+  ['C_Decrypt', 'UPUPP'],
+  ['C_DecryptUpdate', 'UPUPP'],
+  ['C_DecryptFinal', 'UPP'],
+  ['C_DigestInit', 'UP'],
+  ['C_Digest', 'UPUPP'],
+  ['C_DigestUpdate', 'UPU'],
+  ['C_DigestKey', 'UU'],
+  ['C_DigestFinal', 'UPP'],
+  ['C_SignInit', 'UPU'],
+  ['C_Sign', 'UPUPP'],
+  ['C_SignUpdate', 'UPU'],
+  ['C_SignFinal', 'UPP'],
+  ['C_SignRecoverInit', 'UPU'],
+  ['C_SignRecover', 'UPUPP'],
+  ['C_VerifyInit', 'UPU'],
+  ['C_Verify', 'UPUPU'],
+  ['C_VerifyUpdate', 'UPU'],
+  ['C_VerifyFinal', 'UPU'],
+  ['C_VerifyRecoverInit', 'UPU'],
+  ['C_VerifyRecover', 'UPUPP'],
+  ['C_DigestEncryptUpdate', 'UPUPP'],
+  ['C_DecryptDigestUpdate', 'UPUPP'],
+  ['C_SignEncryptUpdate', 'UPUPP'],
+  ['C_DecryptVerifyUpdate', 'UPUPP'],
+  ['C_GenerateKey', 'UPPUP'],
+  ['C_GenerateKeyPair', 'UPPUPUPP'],
+  ['C_WrapKey', 'UPUUPP'],
+  ['C_UnwrapKey', 'UPUPUPUP'],
+  ['C_DeriveKey', 'UPUPUP'],
+  ['C_SeedRandom', 'UPU'],
+  ['C_GenerateRandom', 'UPU'],
+  ['C_GetFunctionStatus', 'U'],
+  ['C_CancelFunction', 'U'],
+  ['C_WaitForSlotEvent', 'UPP'],
+] as const;
+
+/** The functions PKCS#11 3.0 appends to the list (`CK_FUNCTION_LIST_3_0`). */
+export const FUNCTIONS_3_0 = [
+  ['C_GetInterfaceList', 'PP'],
+  ['C_GetInterface', 'PPPU'],
+  ['C_LoginUser', 'UUPUPU'],
+  ['C_SessionCancel', 'UU'],
+  ['C_MessageEncryptInit', 'UPU'],
+  ['C_EncryptMessage', 'UPUPUPUPP'],
+  ['C_EncryptMessageBegin', 'UPUPU'],
+  ['C_EncryptMessageNext', 'UPUPUPPU'],
+  ['C_MessageEncryptFinal', 'U'],
+  ['C_MessageDecryptInit', 'UPU'],
+  ['C_DecryptMessage', 'UPUPUPUPP'],
+  ['C_DecryptMessageBegin', 'UPUPU'],
+  ['C_DecryptMessageNext', 'UPUPUPPU'],
+  ['C_MessageDecryptFinal', 'U'],
+  ['C_MessageSignInit', 'UPU'],
+  ['C_SignMessage', 'UPUPUPP'],
+  ['C_SignMessageBegin', 'UPU'],
+  ['C_SignMessageNext', 'UPUPUPP'],
+  ['C_MessageSignFinal', 'U'],
+  ['C_MessageVerifyInit', 'UPU'],
+  ['C_VerifyMessage', 'UPUPUPU'],
+  ['C_VerifyMessageBegin', 'UPU'],
+  ['C_VerifyMessageNext', 'UPUPUPU'],
+  ['C_MessageVerifyFinal', 'U'],
+] as const;
+
+/** The name of any Cryptoki function this library can call. */
+export type FunctionName = (typeof FUNCTIONS_2_40)[number][0] | (typeof FUNCTIONS_3_0)[number][0];
+
+/** Every function in list order, 2.40 first. */
+export const ALL_FUNCTIONS: readonly (readonly [FunctionName, string])[] = [...FUNCTIONS_2_40, ...FUNCTIONS_3_0];
