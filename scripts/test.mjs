@@ -11,7 +11,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
+import { ensureNodeModules } from './bootstrap.mjs';
+
+ensureNodeModules();
+const { tsImport } = await import('tsx/esm/api');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -18,3 +18,4 @@ export {
   type ProvisionOptions,
   type TokenEnv,
 } from './provision.js';
+export { defaultToken, defaultTokenDir, DEFAULT_TOKEN_LABEL } from './default-token.js';

@@ -35,7 +35,13 @@ export interface CurveInfo {
   readonly pointSize: number;
 }
 
-type Row = readonly [name: string, oid: string | undefined, fieldBits: number, orderBits: number, aliases?: string[]];
+type Row = readonly [
+  name: string,
+  oid: string | undefined,
+  fieldBits: number,
+  orderBits: number,
+  aliases?: string[],
+];
 
 // Sizes read from `openssl ecparam -param_enc explicit` for each curve (field: p or m; order: n).
 const WEIERSTRASS: readonly Row[] = [
@@ -157,7 +163,9 @@ const CURVES: readonly CurveInfo[] = Object.freeze([
   ...EDWARDS.map((row) => info(row, KeyType.EC_EDWARDS)),
   ...MONTGOMERY.map((row) => info(row, KeyType.EC_MONTGOMERY)),
 ]);
-const BY_NAME = new Map(CURVES.flatMap((c) => [c.name, ...c.aliases].map((n) => [n.toLowerCase(), c] as const)));
+const BY_NAME = new Map(
+  CURVES.flatMap((c) => [c.name, ...c.aliases].map((n) => [n.toLowerCase(), c] as const)),
+);
 const BY_OID = new Map(CURVES.filter((c) => c.oid !== undefined).map((c) => [c.oid!, c] as const));
 const DOTTED_OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 
@@ -209,7 +217,9 @@ function curveOid(name: string, fn: string): string {
   const curve = BY_NAME.get(name.toLowerCase());
   if (curve === undefined) throw new RangeError(`${fn}: unknown curve name ${JSON.stringify(name)}`);
   if (curve.oid === undefined) {
-    throw new RangeError(`${fn}: curve ${curve.name} has no object identifier, so it cannot be named in EC_PARAMS`);
+    throw new RangeError(
+      `${fn}: curve ${curve.name} has no object identifier, so it cannot be named in EC_PARAMS`,
+    );
   }
   return curve.oid;
 }
@@ -249,7 +259,9 @@ export function readNamedCurve(params: Uint8Array, where: string): NamedCurve {
     return { oid: curve.oid!, name: curve.name };
   }
   if (node.tag !== Tag.OBJECT_IDENTIFIER) {
-    throw new RangeError(`${where} holds explicit or implicit curve parameters; only named curves are supported`);
+    throw new RangeError(
+      `${where} holds explicit or implicit curve parameters; only named curves are supported`,
+    );
   }
   const { namedCurve } = parseDer(params, ECParameters, where, 'named curve');
   if (namedCurve === undefined) throw new DerError(`${where} is not a named curve`);

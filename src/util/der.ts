@@ -93,7 +93,8 @@ function readElement(buf: Uint8Array, offset: number, limit: number, where: stri
   if ((tag & 0x1f) === 0x1f) throw invalid(where, `multi-byte tag at byte ${offset} (not used here)`);
   const { length, start } = readLength(buf, offset + 1, limit, where);
   const end = start + length;
-  if (end > limit) throw invalid(where, `truncated: element at byte ${offset} needs ${end - limit} more byte(s)`);
+  if (end > limit)
+    throw invalid(where, `truncated: element at byte ${offset} needs ${end - limit} more byte(s)`);
   const content = buf.subarray(start, end);
   const universal = (tag & CLASS_MASK) === 0;
   const children: DerNode[] = [];
@@ -101,7 +102,7 @@ function readElement(buf: Uint8Array, offset: number, limit: number, where: stri
     if (universal && tag !== Tag.SEQUENCE && tag !== Tag.SET) {
       throw invalid(where, `constructed form of universal tag ${tag & 0x1f} at byte ${offset}`);
     }
-    for (let pos = start; pos < end; ) {
+    for (let pos = start; pos < end;) {
       const child = readElement(buf, pos, end, where, depth + 1);
       children.push(child);
       pos += child.bytes.length;
@@ -122,7 +123,8 @@ function readLength(buf: Uint8Array, at: number, limit: number, where: string) {
   if (at + 1 + count > limit) throw invalid(where, `truncated: length at byte ${at}`);
   let length = 0;
   for (let i = 1; i <= count; i++) length = length * 256 + buf[at + i]!;
-  if (buf[at + 1] === 0 || length < 0x80) throw invalid(where, `length at byte ${at} not in its shortest form`);
+  if (buf[at + 1] === 0 || length < 0x80)
+    throw invalid(where, `length at byte ${at} not in its shortest form`);
   return { length, start: at + 1 + count };
 }
 
@@ -176,16 +178,24 @@ function checkPrimitive(tag: number, content: Uint8Array, offset: number, where:
 }
 
 /**
- * Parses `der` with an asn1-schema class after the `readDer` checks, then re-encodes the result and
- * requires the same bytes back: schema parsing alone ignores extra elements and trailing data.
- * `what` names the expected structure in messages, e.g. `'PKCS#1 RSAPublicKey'`.
+ * Parses `der` with an asn1-schema class after the `readDer` checks. With `canonical` (the
+ * default) the result is re-encoded and must give the same bytes back, since schema parsing alone
+ * skips extra elements; structures signed by others (certificates) are read with `false`, so that
+ * a harmless variation their signer chose does not make them unreadable. `what` names the
+ * expected structure in messages, e.g. `'PKCS#1 RSAPublicKey'`.
  *
  * @example
  * ```ts
  * const key = parseDer(bytes, RSAPublicKey, 'decodeRsaPublicKey: der', 'PKCS#1 RSAPublicKey');
  * ```
  */
-export function parseDer<T>(der: Uint8Array, schema: new () => T, where: string, what: string): T {
+export function parseDer<T>(
+  der: Uint8Array,
+  schema: new () => T,
+  where: string,
+  what: string,
+  canonical = true,
+): T {
   readDer(der, where);
   let value: T;
   try {
@@ -193,7 +203,7 @@ export function parseDer<T>(der: Uint8Array, schema: new () => T, where: string,
   } catch (cause) {
     throw new DerError(`${where} is not a ${what}`, { cause });
   }
-  if (!equalBytes(serializeDer(value), der)) {
+  if (canonical && !equalBytes(serializeDer(value), der)) {
     throw new DerError(`${where} is not a ${what}: unexpected or non-canonical fields`);
   }
   return value;
@@ -309,7 +319,8 @@ export function integerContent(value: Uint8Array): ArrayBuffer {
  */
 export function unsignedInteger(content: ArrayBuffer | Uint8Array, where: string, field: string): Uint8Array {
   const bytes = new Uint8Array(content);
-  if (bytes.length === 0 || bytes[0]! >= 0x80) throw new DerError(`${where}: ${field} must be a positive INTEGER`);
+  if (bytes.length === 0 || bytes[0]! >= 0x80)
+    throw new DerError(`${where}: ${field} must be a positive INTEGER`);
   return Uint8Array.from(stripLeadingZeros(bytes));
 }
 

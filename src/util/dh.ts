@@ -87,7 +87,9 @@ export function decodeDhDomainParameters(der: Uint8Array): Record<number, unknow
     // A bit count below p's size: a larger third INTEGER means X9.42 parameters (p, g, q) were given.
     const length = unsignedInteger(parameter.privateValueLength, where, 'privateValueLength');
     if (length.length > 4 || Buffer.from(length).readUIntBE(0, length.length) > 8 * prime.length) {
-      throw new DerError(`${where}: privateValueLength exceeds the prime's size (X9.42 parameters? see decodeX942DhDomainParameters)`);
+      throw new DerError(
+        `${where}: privateValueLength exceeds the prime's size (X9.42 parameters? see decodeX942DhDomainParameters)`,
+      );
     }
   }
   return {

@@ -19,8 +19,8 @@ import { derToRawSignature, rawToDerSignature, requireSize } from './signature.j
 import { type KeySource, checkKeyType, readAttributes, requireBytes } from './source.js';
 import { type SpkiParts, encodeSpki, parseSpki } from './spki.js';
 
-/** id-dsa (RFC 3279). */
-const ID_DSA = '1.2.840.10040.4.1';
+/** id-dsa (RFC 3279), the SubjectPublicKeyInfo algorithm of DSA keys. */
+export const ID_DSA = '1.2.840.10040.4.1';
 
 interface DssParms {
   p: ArrayBuffer;
@@ -48,7 +48,11 @@ function domainValues(der: Uint8Array, where: string): Record<number, Uint8Array
   const p = unsignedInteger(parms.p, where, 'p');
   const q = unsignedInteger(parms.q, where, 'q');
   checkSubgroup(p, q, where);
-  return { [Attribute.PRIME]: p, [Attribute.SUBPRIME]: q, [Attribute.BASE]: unsignedInteger(parms.g, where, 'g') };
+  return {
+    [Attribute.PRIME]: p,
+    [Attribute.SUBPRIME]: q,
+    [Attribute.BASE]: unsignedInteger(parms.g, where, 'g'),
+  };
 }
 
 /**
@@ -138,7 +142,8 @@ export function decodeDsaPublicKey(spki: Uint8Array): Record<number, unknown> {
 
 /** The DSA public-key template of SubjectPublicKeyInfo parts (shared with `decodeX509PublicKey`). */
 export function dsaPublicKeyTemplate(parts: SpkiParts, where: string): Record<number, unknown> {
-  if (parts.algorithm !== ID_DSA) throw new RangeError(`${where}: algorithm ${parts.algorithm} is not a DSA key`);
+  if (parts.algorithm !== ID_DSA)
+    throw new RangeError(`${where}: algorithm ${parts.algorithm} is not a DSA key`);
   if (parts.parameters === undefined) {
     throw new RangeError(`${where}: the DSA key has no domain parameters (inherited ones cannot be used)`);
   }

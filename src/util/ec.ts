@@ -8,7 +8,13 @@ import { ECPrivateKey, id_ecPublicKey } from '@peculiar/asn1-ecc';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { Attribute, KeyType, ObjectClass } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
-import { type CurveInfo, curveByOid, encodeNamedCurveParameters, lookupCurve, readNamedCurve } from './curves.js';
+import {
+  type CurveInfo,
+  curveByOid,
+  encodeNamedCurveParameters,
+  lookupCurve,
+  readNamedCurve,
+} from './curves.js';
 import {
   DerError,
   Tag,
@@ -150,11 +156,15 @@ export interface DecodeEcPublicKeyOptions {
  * const point = decodeEcPublicKey(bobSpki, { encodeEcPoint: false })[Attribute.EC_POINT];
  * ```
  */
-export function decodeEcPublicKey(spki: Uint8Array, options: DecodeEcPublicKeyOptions = {}): Record<number, unknown> {
+export function decodeEcPublicKey(
+  spki: Uint8Array,
+  options: DecodeEcPublicKeyOptions = {},
+): Record<number, unknown> {
   const where = 'decodeEcPublicKey: spki';
   requireUint8Array(spki, where);
   const wrap = options.encodeEcPoint ?? true;
-  if (typeof wrap !== 'boolean') throw new TypeError('decodeEcPublicKey: options.encodeEcPoint must be a boolean');
+  if (typeof wrap !== 'boolean')
+    throw new TypeError('decodeEcPublicKey: options.encodeEcPoint must be a boolean');
   return ecPublicKeyTemplate(parseSpki(spki, where), wrap, where);
 }
 
@@ -164,7 +174,8 @@ export function ecPublicKeyTemplate(parts: SpkiParts, wrap: boolean, where: stri
   let params: Uint8Array;
   let curve: CurveInfo | undefined;
   if (parts.algorithm === id_ecPublicKey) {
-    if (parts.parameters === undefined) throw new DerError(`${where}: id-ecPublicKey without curve parameters`);
+    if (parts.parameters === undefined)
+      throw new DerError(`${where}: id-ecPublicKey without curve parameters`);
     keyType = KeyType.EC;
     params = parts.parameters;
     curve = curveByOid(readNamedCurve(params, `${where} curve parameters`).oid);
@@ -173,7 +184,8 @@ export function ecPublicKeyTemplate(parts: SpkiParts, wrap: boolean, where: stri
     if (curve === undefined || curve.keyType === KeyType.EC) {
       throw new RangeError(`${where}: algorithm ${parts.algorithm} is not an elliptic-curve key`);
     }
-    if (parts.parameters !== undefined) throw new DerError(`${where}: ${curve.name} keys take no algorithm parameters`);
+    if (parts.parameters !== undefined)
+      throw new DerError(`${where}: ${curve.name} keys take no algorithm parameters`);
     keyType = curve.keyType;
     params = encodeNamedCurveParameters(curve.oid!);
   }
@@ -226,15 +238,22 @@ function fromPkcs8(der: Uint8Array, where: string): Record<number, unknown> {
   if (curve === undefined || curve.keyType === KeyType.EC) {
     throw new RangeError(`${where}: PKCS#8 algorithm ${algorithm} is not an elliptic-curve key`);
   }
-  if (parameters !== undefined) throw new DerError(`${where}: ${curve.name} keys take no algorithm parameters`);
+  if (parameters !== undefined)
+    throw new DerError(`${where}: ${curve.name} keys take no algorithm parameters`);
   const value = readPrimitive(inner, Tag.OCTET_STRING, `${where} (inner CurvePrivateKey)`, 'an OCTET STRING');
   if (value.length !== curve.pointSize) {
-    throw new DerError(`${where}: a ${curve.name} private key has ${curve.pointSize} bytes, not ${value.length}`);
+    throw new DerError(
+      `${where}: a ${curve.name} private key has ${curve.pointSize} bytes, not ${value.length}`,
+    );
   }
   return privateTemplate(curve.keyType, encodeNamedCurveParameters(curve.oid!), Uint8Array.from(value));
 }
 
-function fromSec1(der: Uint8Array, outerParams: Uint8Array | undefined, where: string): Record<number, unknown> {
+function fromSec1(
+  der: Uint8Array,
+  outerParams: Uint8Array | undefined,
+  where: string,
+): Record<number, unknown> {
   const key = parseDer(der, ECPrivateKey, where, 'SEC1 ECPrivateKey');
   if (key.version !== 1) throw new DerError(`${where}: ECPrivateKey version must be 1, got ${key.version}`);
   const innerParams = key.parameters === undefined ? undefined : serializeDer(key.parameters);
@@ -246,7 +265,9 @@ function fromSec1(der: Uint8Array, outerParams: Uint8Array | undefined, where: s
   const curve = curveByOid(readNamedCurve(params, `${where} curve parameters`).oid);
   const d = new Uint8Array(key.privateKey.buffer);
   if (d.length === 0 || (curve !== undefined && d.length > curve.orderSize)) {
-    throw new DerError(`${where}: the private key has ${d.length} bytes, not a ${curve?.name ?? 'curve'} scalar`);
+    throw new DerError(
+      `${where}: the private key has ${d.length} bytes, not a ${curve?.name ?? 'curve'} scalar`,
+    );
   }
   return privateTemplate(KeyType.EC, params, Uint8Array.from(stripLeadingZeros(d)));
 }
@@ -299,7 +320,8 @@ export function decodeEcdsaSignature(der: Uint8Array, curve: string | Uint8Array
     size = requireSize(curve, `${fn}: curve`);
   } else {
     const info = lookupCurve(curve, `${fn}: curve`);
-    if (info.keyType !== KeyType.EC) throw new TypeError(`${fn}: ${info.name} signatures are not ECDSA signatures`);
+    if (info.keyType !== KeyType.EC)
+      throw new TypeError(`${fn}: ${info.name} signatures are not ECDSA signatures`);
     size = info.orderSize;
   }
   return derToRawSignature(der, size, `${fn}: der`);

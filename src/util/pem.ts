@@ -46,5 +46,7 @@ export function derFromPem(input: unknown, labels: readonly string[], where: str
 
 /** PEM text rather than DER: not starting with a SEQUENCE tag and holding a BEGIN line. */
 function looksLikePem(bytes: Uint8Array): boolean {
-  return bytes[0] !== Tag.SEQUENCE && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).includes(PEM_START);
+  return (
+    bytes[0] !== Tag.SEQUENCE && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).includes(PEM_START)
+  );
 }

@@ -17,7 +17,8 @@ import {
 import { type KeySource, checkKeyType, readAttributes, requireBytes } from './source.js';
 import { type SpkiParts, parseSpki } from './spki.js';
 
-const RSA_ALGORITHMS: readonly string[] = [id_rsaEncryption, id_RSASSA_PSS];
+/** SubjectPublicKeyInfo and PKCS#8 algorithms of RSA keys: rsaEncryption and RSASSA-PSS. */
+export const RSA_ALGORITHMS: readonly string[] = [id_rsaEncryption, id_RSASSA_PSS];
 
 /**
  * The PKCS#1 RSAPublicKey (DER) of an RSA key, read from a token object or a template with
@@ -32,7 +33,11 @@ const RSA_ALGORITHMS: readonly string[] = [id_rsaEncryption, id_RSASSA_PSS];
  */
 export async function encodeRsaPublicKey(key: KeySource): Promise<Uint8Array> {
   const fn = 'encodeRsaPublicKey';
-  const values = await readAttributes(key, [Attribute.KEY_TYPE, Attribute.MODULUS, Attribute.PUBLIC_EXPONENT], fn);
+  const values = await readAttributes(
+    key,
+    [Attribute.KEY_TYPE, Attribute.MODULUS, Attribute.PUBLIC_EXPONENT],
+    fn,
+  );
   checkKeyType(values, [KeyType.RSA], fn);
   const modulus = integerContent(requireBytes(values, Attribute.MODULUS, fn));
   const publicExponent = integerContent(requireBytes(values, Attribute.PUBLIC_EXPONENT, fn));

@@ -4,7 +4,14 @@
  * (RFC 3279, SEC1) and Dss-Sig-Value have the same shape, so one schema serves both.
  */
 import { ECDSASigValue } from '@peculiar/asn1-ecc';
-import { integerContent, padStart, parseDer, requireUint8Array, serializeDer, unsignedInteger } from './der.js';
+import {
+  integerContent,
+  padStart,
+  parseDer,
+  requireUint8Array,
+  serializeDer,
+  unsignedInteger,
+} from './der.js';
 
 /** DER of a raw r||s signature, split in halves; a RangeError when its length is odd or zero. */
 export function rawToDerSignature(raw: Uint8Array, where: string): Uint8Array {
@@ -34,6 +41,7 @@ export function derToRawSignature(der: Uint8Array, size: number, where: string):
 /** `size` when it is a positive safe integer; a TypeError or RangeError naming `where` otherwise. */
 export function requireSize(size: unknown, where: string): number {
   if (typeof size !== 'number') throw new TypeError(`${where} must be a number of bytes`);
-  if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`${where} must be a positive integer, got ${size}`);
+  if (!Number.isSafeInteger(size) || size <= 0)
+    throw new RangeError(`${where} must be a positive integer, got ${size}`);
   return size;
 }

@@ -42,7 +42,12 @@ export async function readAttributes(
   fn: string,
 ): Promise<Record<number, unknown>> {
   if (isAttributeSource(source)) return source.getAttributes(attributes);
-  if (typeof source !== 'object' || source === null || Array.isArray(source) || source instanceof Uint8Array) {
+  if (
+    typeof source !== 'object' ||
+    source === null ||
+    Array.isArray(source) ||
+    source instanceof Uint8Array
+  ) {
     throw new TypeError(`${fn}: key must be a key object or a template, got ${describe(source)}`);
   }
   return source;
@@ -71,6 +76,9 @@ export function checkKeyType(
   const code = typeof keyType === 'bigint' ? Number(keyType) : keyType;
   if (typeof code === 'number' && allowed.includes(code)) return code;
   const expected = allowed.map((t) => nameOf(KeyType, t)).join(' or ');
-  const got = typeof code === 'number' && Number.isSafeInteger(code) && code >= 0 ? nameOf(KeyType, code) : describe(code);
+  const got =
+    typeof code === 'number' && Number.isSafeInteger(code) && code >= 0
+      ? nameOf(KeyType, code)
+      : describe(code);
   throw new TypeError(`${fn}: expected a key of type ${expected}, got ${got}`);
 }

@@ -23,7 +23,8 @@ export function parseSpki(der: Uint8Array, where: string): SpkiParts {
   const { algorithm, parameters } = spki.algorithm;
   return {
     algorithm,
-    parameters: parameters === undefined ? undefined : parameters === null ? NULL_DER : new Uint8Array(parameters),
+    parameters:
+      parameters === undefined ? undefined : parameters === null ? NULL_DER : new Uint8Array(parameters),
     publicKey: new Uint8Array(spki.subjectPublicKey),
   };
 }
