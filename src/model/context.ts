@@ -7,14 +7,20 @@ import type { FunctionName } from '../sys/functions.js';
 import type { LoadedModule } from '../sys/module.js';
 import { check } from '../core/errors.js';
 import type { Invoke } from '../core/invoke.js';
-import { ReturnValue } from '../sys/constants.js';
+import { tracing, type TraceSink } from './trace.js';
 
 /** A module as the model layer sees it. Internal: created by `Library`. */
 export class ModuleContext {
-  constructor(readonly module: LoadedModule) {}
+  /** Runs a C function off the main thread and resolves to its CK_RV (traced when a sink is set). */
+  readonly invoke: Invoke;
 
-  /** Runs a C function off the main thread and resolves to its CK_RV. */
-  readonly invoke: Invoke = (fn: FunctionName, ...args: CArg[]) => this.module.functions.callAsync(fn, ...args);
+  constructor(
+    readonly module: LoadedModule,
+    trace?: TraceSink,
+  ) {
+    const direct: Invoke = (fn: FunctionName, ...args: CArg[]) => module.functions.callAsync(fn, ...args);
+    this.invoke = trace ? tracing(direct, trace) : direct;
+  }
 
   /** Runs a C function off the main thread and throws `Pkcs11Error` unless it returns CKR_OK. */
   async call(fn: FunctionName, ...args: CArg[]): Promise<void> {
@@ -26,6 +32,3 @@ export class ModuleContext {
     return this.module.functions.has(fn);
   }
 }
-
-/** Return codes meaning "the module has no such function or feature". */
-export const NOT_SUPPORTED: ReadonlySet<number> = new Set([ReturnValue.FUNCTION_NOT_SUPPORTED]);

@@ -12,6 +12,7 @@ import { acquireModule, releaseModule, ModuleFailure, type LoadedModule } from '
 import { ModuleLoadError, MultipleTokensError, NoSuchTokenError, Pkcs11Error, check } from '../core/errors.js';
 import { CK_INFO, decodeLibraryInfo, type LibraryInfo } from '../core/info.js';
 import { ModuleContext } from './context.js';
+import { sinkFromEnv, type TraceSink } from './trace.js';
 import { Slot } from './slot.js';
 import type { Token } from './token.js';
 import { tokenMatches, type TokenFilter } from './token-filter.js';
@@ -20,6 +21,12 @@ import { tokenMatches, type TokenFilter } from './token-filter.js';
 export interface LoadOptions {
   /** The init string for `C_Initialize`'s `pReserved` (NSS softokn's `configdir=...`); omitted means NULL. */
   readonly initReserved?: string;
+  /**
+   * Log every C call (arguments with secrets redacted, return code, duration): `true` for
+   * standard error or a function receiving each line. Default: the `PKCS11_TS_TRACE` environment
+   * variable (`1`/`stderr`, or a file path).
+   */
+  readonly trace?: boolean | TraceSink;
 }
 
 /** Options of {@link Library.waitForSlotEvent}. */
@@ -39,7 +46,7 @@ export class Library implements AsyncDisposable {
   private constructor(path: string, options: LoadOptions, module: LoadedModule) {
     this.#path = path;
     this.#options = options;
-    this.#ctx = new ModuleContext(module);
+    this.#ctx = new ModuleContext(module, traceSink(options.trace));
   }
 
   /**
@@ -52,6 +59,9 @@ export class Library implements AsyncDisposable {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
     if (options.initReserved !== undefined && typeof options.initReserved !== 'string') {
       throw new TypeError('options.initReserved must be a string');
+    }
+    if (options.trace !== undefined && typeof options.trace !== 'boolean' && typeof options.trace !== 'function') {
+      throw new TypeError('options.trace must be a boolean or a function');
     }
     return new Library(path, options, await acquire(path, options));
   }
@@ -156,7 +166,7 @@ export class Library implements AsyncDisposable {
   /** Finalizes and initialises again (a fresh module state, as after a device reset). */
   async reinitialize(): Promise<void> {
     await this.finalize();
-    this.#ctx = new ModuleContext(await acquire(this.#path, this.#options));
+    this.#ctx = new ModuleContext(await acquire(this.#path, this.#options), traceSink(this.#options.trace));
   }
 
   /** Same as {@link finalize}: the module is unloaded once no holder is left. */
@@ -180,6 +190,13 @@ async function acquire(path: string, options: LoadOptions): Promise<LoadedModule
     }
     throw e;
   }
+}
+
+function traceSink(option: LoadOptions['trace']): TraceSink | undefined {
+  if (typeof option === 'function') return option;
+  if (option === true) return sinkFromEnv('stderr');
+  if (option === false) return undefined;
+  return sinkFromEnv();
 }
 
 function describeFilter(filter: TokenFilter): string {
