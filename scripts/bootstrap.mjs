@@ -16,7 +16,9 @@ export function ensureNodeModules() {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = spawnSync(npm, [command, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
-    console.error(`pkcs11-ts: npm ${command} failed (exit ${result.status ?? result.signal}); run it by hand to see why`);
+    console.error(
+      `pkcs11-ts: npm ${command} failed (exit ${result.status ?? result.signal}); run it by hand to see why`,
+    );
     process.exit(1);
   }
 }

@@ -20,9 +20,13 @@ export class Arena {
     return offset;
   }
 
-  /** Reserves room for `data` and copies it in at {@link finish}; returns its offset. */
-  bytes(data: Uint8Array): number {
-    const offset = this.reserve(data.byteLength, 1);
+  /**
+   * Reserves room for `data` (aligned to `align`: pass the C type's alignment when the module will
+   * read the bytes as a `CK_ULONG` or an array of them) and copies it in at {@link finish}; returns
+   * its offset.
+   */
+  bytes(data: Uint8Array, align = 1): number {
+    const offset = this.reserve(data.byteLength, align);
     this.#writers.push((buf) => buf.set(data, offset));
     return offset;
   }

@@ -1,10 +1,24 @@
 /**
- * Reading attributes the way the standard intends: ask every length first (pValue = NULL), then
- * fetch exactly those sizes. An attribute the token will not reveal (sensitive, not present on
+ * Reading attributes: one call with room for each value's usual size first, then, for whatever did
+ * not fit, the way the standard intends: ask every length (pValue = NULL), then fetch exactly those
+ * sizes. The first call is what makes a read cost one C call instead of two; its room is exact for
+ * CK_BBOOL and CK_ULONG values and, for the others, the largest size seen for that attribute (at
+ * least {@link DEFAULT_ROOM}). An attribute the token will not reveal (sensitive, not present on
  * this object) reads as `undefined`: one refusal never fails the whole read. Nested templates
- * (WRAP/UNWRAP/DERIVE_TEMPLATE) take one more round to learn their members' sizes.
+ * (WRAP/UNWRAP/DERIVE_TEMPLATE) skip the first call and take one more round to learn their
+ * members' sizes.
  */
-import { ULONG_MAX, addressOf, readPointer, readULong, readULongNumber, writePointer, writeULong } from '../sys/abi.js';
+import {
+  ULONG_MAX,
+  ULONG_SIZE,
+  addressOf,
+  allocBuffer,
+  readPointer,
+  readULong,
+  readULongNumber,
+  writePointer,
+  writeULong,
+} from '../sys/abi.js';
 import { ReturnValue } from '../sys/constants.js';
 import { Arena } from './arena.js';
 import { kindOf } from './attribute-kinds.js';
@@ -18,24 +32,61 @@ const MAX_ATTEMPTS = 8;
 /** Return codes after which the lengths the module wrote are still meaningful. */
 const PARTIAL = new Set<number>([ReturnValue.ATTRIBUTE_SENSITIVE, ReturnValue.ATTRIBUTE_TYPE_INVALID]);
 
+/** Room given to a variable-length value the first time its attribute is read. */
+export const DEFAULT_ROOM = 256;
+/** The most room the first call offers one value; larger values always take the two-call path. */
+const MAX_ROOM = 8192;
+/** The largest value seen per attribute type (up to MAX_ROOM): the room the first call offers next time. */
+const usualSize = new Map<number, number>();
+
+/** Room for `type`'s value in the first call; undefined for nested templates, which skip it. */
+function roomFor(type: number): number | undefined {
+  switch (kindOf(type)) {
+    case 'bool':
+      return 1;
+    case 'ulong':
+      return ULONG_SIZE;
+    case 'template':
+      return undefined;
+    default:
+      return Math.max(usualSize.get(type) ?? 0, DEFAULT_ROOM);
+  }
+}
+
+/** How many sizes have been learnt: rooms (and so shapes) change only when this does. */
+let learnt = 0;
+
+/** Remembers a value's size so the next first call offers enough room for it. */
+function learn(type: number, length: number): void {
+  if (length > DEFAULT_ROOM && length <= MAX_ROOM && length > (usualSize.get(type) ?? 0)) {
+    usualSize.set(type, length);
+    learnt++;
+  }
+}
+
 /**
- * A CK_ATTRIBUTE array with room for each member's value. For a nested template the room is an
- * array of member slots that start zeroed (type 0, NULL, 0): the module fills their types and lengths.
+ * A CK_ATTRIBUTE array with room for each member's value, values after the array (8-aligned).
+ * For a nested template the room is an array of member slots that start zeroed (type 0, NULL, 0):
+ * the module fills their types and lengths.
  */
 function buildArray(types: readonly number[], lengths: readonly number[]): Buffer {
-  const arena = new Arena();
-  const at = arena.reserve(types.length * CK_ATTRIBUTE.size, CK_ATTRIBUTE.align);
-  types.forEach((type, i) => {
-    const len = lengths[i] ?? 0;
-    const valueAt = len > 0 ? arena.reserve(len, 8) : -1;
-    const slot = at + i * CK_ATTRIBUTE.size;
-    arena.write((buf, base) => {
-      writeULong(buf, slot + TYPE.offset, type);
-      writePointer(buf, slot + PVALUE.offset, valueAt < 0 ? 0n : base + BigInt(valueAt));
-      writeULong(buf, slot + LEN.offset, len);
-    });
-  });
-  return arena.finish().buf;
+  let size = types.length * CK_ATTRIBUTE.size;
+  const offsets: number[] = [];
+  for (let i = 0; i < types.length; i++) {
+    size = (size + 7) & ~7;
+    offsets.push(size);
+    size += Math.max(lengths[i] ?? 0, 0);
+  }
+  const buf = allocBuffer(Math.max(size, 1));
+  const base = addressOf(buf);
+  for (let i = 0; i < types.length; i++) {
+    const len = Math.max(lengths[i] ?? 0, 0);
+    const slot = i * CK_ATTRIBUTE.size;
+    writeULong(buf, slot + TYPE.offset, types[i] as number);
+    writePointer(buf, slot + PVALUE.offset, len > 0 ? base + BigInt(offsets[i] as number) : 0n);
+    writeULong(buf, slot + LEN.offset, len);
+  }
+  return buf;
 }
 
 function lengthsOf(buf: Buffer, count: number): number[] {
@@ -62,11 +113,16 @@ type Fetch = (buf: Buffer, count: number) => Promise<number>;
  * One attempt: lengths, then values, then (for nested templates) member values. Resolves to
  * `null` when the module reports a buffer too small (sizes changed under us) so the caller retries.
  */
-async function attempt(fetch: Fetch, types: readonly number[]): Promise<Map<number, AttributeValue | undefined> | null> {
+async function attempt(
+  fetch: Fetch,
+  types: readonly number[],
+): Promise<Map<number, AttributeValue | undefined> | null> {
   const query = buildArray(types, []);
   const rv1 = await fetch(query, types.length);
-  if (rv1 !== ReturnValue.OK && !PARTIAL.has(rv1)) return rv1 === ReturnValue.BUFFER_TOO_SMALL ? null : fail(rv1);
+  if (rv1 !== ReturnValue.OK && !PARTIAL.has(rv1))
+    return rv1 === ReturnValue.BUFFER_TOO_SMALL ? null : fail(rv1);
   const lengths = lengthsOf(query, types.length);
+  types.forEach((t, i) => learn(t, lengths[i] ?? -1));
   const result = new Map<number, AttributeValue | undefined>(types.map((t) => [t, undefined]));
 
   const wanted = types.filter((_, i) => (lengths[i] ?? -1) >= 0);
@@ -90,8 +146,13 @@ async function attempt(fetch: Fetch, types: readonly number[]): Promise<Map<numb
     // The module filled the nested array's types and lengths; fetch the member values.
     const members = valueBytes(buf, slot);
     const count = Math.floor(members.length / CK_ATTRIBUTE.size);
+    if (count === 0) {
+      result.set(type, {});
+      continue;
+    }
     const memberTypes: number[] = [];
-    for (let m = 0; m < count; m++) memberTypes.push(Number(readULong(members, m * CK_ATTRIBUTE.size + TYPE.offset)));
+    for (let m = 0; m < count; m++)
+      memberTypes.push(Number(readULong(members, m * CK_ATTRIBUTE.size + TYPE.offset)));
     const nested = await readNested(fetch, type, memberTypes, lengthsOf(members, count));
     if (nested === null) return null;
     result.set(type, nested);
@@ -106,7 +167,10 @@ async function readNested(
   memberTypes: readonly number[],
   memberLens: readonly number[],
 ): Promise<Template | null> {
-  const members = buildArray(memberTypes, memberLens.map((l) => Math.max(l, 0)));
+  const members = buildArray(
+    memberTypes,
+    memberLens.map((l) => Math.max(l, 0)),
+  );
   const outer = new Arena();
   const at = outer.reserve(CK_ATTRIBUTE.size, CK_ATTRIBUTE.align);
   outer.write((buf) => {
@@ -140,10 +204,146 @@ export async function readAttributes(
   object: bigint,
   types: readonly number[],
 ): Promise<Map<number, AttributeValue | undefined>> {
+  const { result, rest } = await firstCall(invoke, session, object, types);
+  if (rest.length === 0) return result;
   const fetch: Fetch = (buf, count) => invoke('C_GetAttributeValue', session, object, buf, count);
   for (let i = 0; i < MAX_ATTEMPTS; i++) {
-    const result = await attempt(fetch, types);
-    if (result) return result;
+    const more = await attempt(fetch, rest);
+    if (more) {
+      for (const [type, value] of more) result.set(type, value);
+      return result;
+    }
   }
   throw new Pkcs11Error('C_GetAttributeValue', ReturnValue.BUFFER_TOO_SMALL, 'sizes kept changing');
+}
+
+/** Return codes of the first call after which each value that fits is valid. */
+const FIRST_CALL_OK = new Set<number>([ReturnValue.OK, ...PARTIAL, ReturnValue.BUFFER_TOO_SMALL]);
+
+/**
+ * The CK_ATTRIBUTE array of a first call, laid out once for a list of types and rooms and reused:
+ * types and value pointers stay, only the lengths are reset before each call. Reuse saves the
+ * allocation and the address lookups that would otherwise cost as much as the C call itself.
+ */
+class FirstCallArray {
+  readonly buf: Buffer;
+  /** Where each value starts in `buf`. */
+  readonly offsets: readonly number[];
+  /** Where the values start: what {@link wipe} clears. */
+  readonly #valuesAt: number;
+  /** The CK_ATTRIBUTE array as laid out, copied back by {@link arm}. */
+  readonly #header: Buffer;
+
+  constructor(
+    readonly types: readonly number[],
+    readonly rooms: readonly number[],
+  ) {
+    this.buf = buildArray(types, rooms);
+    const base = addressOf(this.buf);
+    this.offsets = types.map((_, i) =>
+      Number(readPointer(this.buf, i * CK_ATTRIBUTE.size + PVALUE.offset) - base),
+    );
+    this.#valuesAt = types.length * CK_ATTRIBUTE.size;
+    this.#header = Buffer.from(this.buf.subarray(0, this.#valuesAt));
+  }
+
+  /**
+   * Gives every value its full room again: the module overwrote the lengths, and may have cleared
+   * pointers too (tpm2-pkcs11 sets pValue to NULL for an attribute the object lacks). One copy of
+   * the array as laid out restores both.
+   */
+  arm(): void {
+    this.buf.set(this.#header, 0);
+  }
+
+  /** Clears the values, which may be secret, before the array waits for its next use. */
+  wipe(): void {
+    this.buf.fill(0, this.#valuesAt);
+  }
+}
+
+/** Arrays kept for reuse, by types and rooms; a few per shape, for a bounded number of shapes. */
+const spareArrays = new Map<string, FirstCallArray[]>();
+const MAX_SHAPES = 64;
+const MAX_SPARES_PER_SHAPE = 4;
+
+/** The shape key of a types array last seen, by array (the summary read passes the same array each time). */
+const shapes = new WeakMap<readonly number[], { readonly learnt: number; readonly shape: string }>();
+
+/**
+ * A first-call array for `types` with `rooms`, reused when one of that shape is spare. `asked` is
+ * the caller's list when `types` is all of it, so its shape key is built once, not on every read.
+ */
+function takeArray(
+  asked: readonly number[],
+  types: readonly number[],
+  rooms: readonly number[],
+): [string, FirstCallArray] {
+  let known = types.length === asked.length ? shapes.get(asked) : undefined;
+  if (known?.learnt !== learnt) {
+    known = { learnt, shape: `${types.join(',')}/${rooms.join(',')}` };
+    if (types.length === asked.length) shapes.set(asked, known);
+  }
+  const { shape } = known;
+  const array = spareArrays.get(shape)?.pop() ?? new FirstCallArray(types, rooms);
+  array.arm();
+  return [shape, array];
+}
+
+function returnArray(shape: string, array: FirstCallArray): void {
+  array.wipe();
+  let spares = spareArrays.get(shape);
+  if (!spares) {
+    if (spareArrays.size >= MAX_SHAPES) spareArrays.delete(spareArrays.keys().next().value as string);
+    spares = [];
+    spareArrays.set(shape, spares);
+  }
+  if (spares.length < MAX_SPARES_PER_SHAPE) spares.push(array);
+}
+
+/**
+ * The first call: every attribute with its usual room. Answers the values that fitted (in the
+ * order of `types`) and the attributes still to read: those that did not fit, those refused (a
+ * refusal and a too-small buffer can look alike, so the length query settles it), nested templates.
+ */
+async function firstCall(
+  invoke: Invoke,
+  session: bigint,
+  object: bigint,
+  types: readonly number[],
+): Promise<{ result: Map<number, AttributeValue | undefined>; rest: number[] }> {
+  const result = new Map<number, AttributeValue | undefined>();
+  const direct: number[] = [];
+  const rooms: number[] = [];
+  const rest: number[] = [];
+  for (const type of types) {
+    result.set(type, undefined);
+    const room = roomFor(type);
+    if (room === undefined || direct.includes(type)) rest.push(type);
+    else {
+      direct.push(type);
+      rooms.push(room);
+    }
+  }
+  if (direct.length === 0) return { result, rest };
+  const [shape, array] = takeArray(types, direct, rooms);
+  const { buf, offsets } = array;
+  try {
+    const rv = await invoke('C_GetAttributeValue', session, object, buf, direct.length);
+    if (!FIRST_CALL_OK.has(rv)) fail(rv);
+    for (let i = 0; i < direct.length; i++) {
+      const type = direct[i] as number;
+      const len = readULongNumber(buf, i * CK_ATTRIBUTE.size + LEN.offset);
+      if (!(len <= (rooms[i] as number))) {
+        rest.push(type);
+        continue;
+      }
+      learn(type, len);
+      const at = offsets[i] as number;
+      result.set(type, decodeValue(type, buf.subarray(at, at + len)));
+    }
+  } finally {
+    returnArray(shape, array);
+  }
+  return { result, rest };
 }

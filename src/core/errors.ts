@@ -21,19 +21,34 @@ import { nameOf } from '../sys/names.js';
 export class Pkcs11Error extends Error {
   /** The raw `CK_RV` value. */
   readonly rv: number;
-  /** The spec name of {@link rv}, e.g. `'CKR_PIN_INCORRECT'`; vendor values as hex. */
+  /** The spec name of {@link rv}, e.g. `'CKR_PIN_INCORRECT'`; vendor and unknown values as hex (`'0x80000001'`). */
   readonly code: string;
   /** The Cryptoki function that returned it, e.g. `'C_Login'`. */
   readonly fn: string;
 
   constructor(fn: string, rv: number, detail?: string) {
-    const code = nameOf(ReturnValue, rv);
-    super(`${fn}: ${code} (0x${rv.toString(16)})${detail ? `: ${detail}` : ''}`);
+    const code = codeOf(rv);
+    super(`${fn}: ${describeCode(code, rv)}${detail ? `: ${detail}` : ''}`);
     this.name = 'Pkcs11Error';
     this.rv = rv;
     this.code = code;
     this.fn = fn;
   }
+}
+
+/** The spec name of a CK_RV, hex for unnamed ones; a value no CK_RV can be (a module's garbage) stays readable. */
+function codeOf(rv: number): string {
+  return Number.isSafeInteger(rv) && rv >= 0 ? nameOf(ReturnValue, rv) : `invalid return value ${rv}`;
+}
+
+/**
+ * The message text of a code: `CKR_PIN_INCORRECT (0xa0)` for named codes; for unnamed ones the
+ * hex once, said to be vendor-defined (from CKR_VENDOR_DEFINED up) or unknown.
+ */
+function describeCode(code: string, rv: number): string {
+  if (code.startsWith('CKR_')) return `${code} (0x${rv.toString(16)})`;
+  if (!code.startsWith('0x')) return code;
+  return `${rv >= ReturnValue.VENDOR_DEFINED ? 'vendor-defined' : 'unknown'} return value ${code}`;
 }
 
 /** Throws {@link Pkcs11Error} unless `rv` is CKR_OK. The single place return codes become exceptions. */

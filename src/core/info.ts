@@ -49,7 +49,12 @@ export const CK_TOKEN_INFO = layout({
   utcTime: 'bytes:16',
 });
 
-export const CK_SESSION_INFO = layout({ slotID: 'ulong', state: 'ulong', flags: 'ulong', ulDeviceError: 'ulong' });
+export const CK_SESSION_INFO = layout({
+  slotID: 'ulong',
+  state: 'ulong',
+  flags: 'ulong',
+  ulDeviceError: 'ulong',
+});
 
 export const CK_MECHANISM_INFO = layout({ ulMinKeySize: 'ulong', ulMaxKeySize: 'ulong', flags: 'ulong' });
 
@@ -206,5 +211,9 @@ export interface MechanismInfo {
 
 export function decodeMechanismInfo(buf: Buffer): MechanismInfo {
   const r = new Reader(buf, CK_MECHANISM_INFO);
-  return { minKeySize: r.number('ulMinKeySize'), maxKeySize: r.number('ulMaxKeySize'), flags: r.number('flags') };
+  return {
+    minKeySize: r.number('ulMinKeySize'),
+    maxKeySize: r.number('ulMaxKeySize'),
+    flags: r.number('flags'),
+  };
 }

@@ -23,7 +23,8 @@ export type MechanismSpec = number | { readonly mechanism: number; readonly para
 /** Normalises a {@link MechanismSpec} to `{ mechanism, parameter }`, validating the number. */
 export function mechanismOf(spec: MechanismSpec): { mechanism: number; parameter?: MechanismParameter } {
   if (typeof spec === 'number') return { mechanism: Number(checkULong(spec, 'mechanism')) };
-  if (spec === null || typeof spec !== 'object') throw new TypeError('mechanism must be a number or { mechanism, parameter }');
+  if (spec === null || typeof spec !== 'object')
+    throw new TypeError('mechanism must be a number or { mechanism, parameter }');
   return { mechanism: Number(checkULong(spec.mechanism, 'mechanism.mechanism')), parameter: spec.parameter };
 }
 

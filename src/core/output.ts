@@ -27,18 +27,30 @@ export async function callWithOutput(
 ): Promise<Buffer> {
   const lenBuf = allocBuffer(ULONG_SIZE);
   let out: Buffer | null = sizeHint && sizeHint > 0 ? allocBuffer(sizeHint) : null;
+  /** Whether the module has been asked for the length (a call with no buffer). */
+  let asked = out === null;
   for (let attempt = 0; attempt <= MAX_RESIZES; attempt++) {
     writeULong(lenBuf, 0, out ? out.length : 0);
     const rv = await invoke(fn, ...args, out, lenBuf);
     const len = readULongNumber(lenBuf, 0);
+    if (rv === ReturnValue.BUFFER_TOO_SMALL && out !== null && len <= out.length) {
+      // "Too small" without a larger length (NSS softokn leaves it as it was): ask for the length,
+      // or grow by doubling when the module was asked already.
+      out = asked ? allocBuffer(out.length * 2) : null;
+      asked = true;
+      continue;
+    }
     if (rv === ReturnValue.BUFFER_TOO_SMALL || (rv === ReturnValue.OK && out === null)) {
-      if (!Number.isFinite(len)) throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module reported an impossible length');
-      if (rv === ReturnValue.OK && len === 0) return Buffer.alloc(0);
-      out = allocBuffer(len);
+      if (!Number.isFinite(len))
+        throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module reported an impossible length');
+      // The real call is always made, even for no output: a size query neither takes the input nor
+      // ends the operation. It gets at least one byte: an empty buffer would reach C as NULL (a query).
+      out = allocBuffer(Math.max(len, 1));
       continue;
     }
     check(fn, rv);
-    if (out === null || len > out.length) throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module wrote past the buffer');
+    if (out === null || len > out.length)
+      throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module wrote past the buffer');
     return out.subarray(0, len);
   }
   throw new Pkcs11Error(fn, ReturnValue.BUFFER_TOO_SMALL, `still too small after ${MAX_RESIZES} resizes`);

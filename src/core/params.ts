@@ -72,9 +72,16 @@ export type StructuredParam =
   | CbcEncryptDataParams;
 
 /** What may be passed as a mechanism's parameter. */
-export type MechanismParameter = Uint8Array | number | bigint | null | undefined | StructuredParam | readonly unknown[];
+export type MechanismParameter =
+  Uint8Array | number | bigint | null | undefined | StructuredParam | readonly unknown[];
 
-const OAEP = layout({ hashAlg: 'ulong', mgf: 'ulong', source: 'ulong', pSourceData: 'pointer', ulSourceDataLen: 'ulong' });
+const OAEP = layout({
+  hashAlg: 'ulong',
+  mgf: 'ulong',
+  source: 'ulong',
+  pSourceData: 'pointer',
+  ulSourceDataLen: 'ulong',
+});
 const PSS = layout({ hashAlg: 'ulong', mgf: 'ulong', sLen: 'ulong' });
 const GCM = layout({
   pIv: 'pointer',
@@ -108,21 +115,29 @@ const CKZ_DATA_SPECIFIED = 1;
 
 type Fields = Record<string, unknown>;
 type Encoder = (arena: Arena, param: unknown, what: string) => [offset: number, length: number];
-type Shape = { readonly size: number };
+type Shape = { readonly size: number; readonly fields: Readonly<Record<string, { readonly kind: string }>> };
 
 /** Accepts the struct as an object or as a tuple in `order`; returns an object keyed by field name. */
 function fieldsOf(param: unknown, order: readonly string[], what: string): Fields {
   if (Array.isArray(param)) {
-    if (param.length > order.length) throw new RangeError(`${what} takes at most ${order.length} items (${order.join(', ')})`);
+    if (param.length > order.length)
+      throw new RangeError(`${what} takes at most ${order.length} items (${order.join(', ')})`);
     return Object.fromEntries(order.map((k, i) => [k, param[i]]));
   }
   if (param !== null && typeof param === 'object' && !(param instanceof Uint8Array)) return param as Fields;
-  throw new TypeError(`${what} must be an object { ${order.join(', ')} } or a tuple, got ${describeType(param)}`);
+  throw new TypeError(
+    `${what} must be an object { ${order.join(', ')} } or a tuple, got ${describeType(param)}`,
+  );
 }
 
-function bytes(value: unknown, what: string, opts: { optional?: boolean; length?: number } = {}): Uint8Array | null {
+function bytes(
+  value: unknown,
+  what: string,
+  opts: { optional?: boolean; length?: number } = {},
+): Uint8Array | null {
   if ((value === null || value === undefined) && opts.optional) return null;
-  if (!(value instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array, got ${describeType(value)}`);
+  if (!(value instanceof Uint8Array))
+    throw new TypeError(`${what} must be a Uint8Array, got ${describeType(value)}`);
   if (opts.length !== undefined && value.byteLength !== opts.length) {
     throw new RangeError(`${what} must be ${opts.length} bytes, got ${value.byteLength}`);
   }
@@ -131,9 +146,28 @@ function bytes(value: unknown, what: string, opts: { optional?: boolean; length?
 
 const len = (b: Uint8Array | null): number => b?.byteLength ?? 0;
 
+/** The field order of each struct encoder, so a tuple can be read by name outside this file too. */
+const FIELD_ORDER = new Map<Encoder, readonly string[]>();
+
+/**
+ * The encoders whose struct holds pointers. Raw bytes given for such a parameter would make the
+ * module follow whatever addresses the bytes spell (a crash), so those bytes go to the encoder.
+ */
+const HOLDS_POINTERS = new Set<Encoder>();
+
 /** Builds an encoder from the struct's shape, its field order and a function that writes the validated fields. */
-function encoder(shape: Shape, order: readonly string[], write: (arena: Arena, f: Fields, what: string) => number): Encoder {
-  return (arena, param, what) => [write(arena, fieldsOf(param, order, what), what), shape.size];
+function encoder(
+  shape: Shape,
+  order: readonly string[],
+  write: (arena: Arena, f: Fields, what: string) => number,
+): Encoder {
+  const encode: Encoder = (arena, param, what) => [
+    write(arena, fieldsOf(param, order, what), what),
+    shape.size,
+  ];
+  FIELD_ORDER.set(encode, order);
+  if (Object.values(shape.fields).some((field) => field.kind === 'pointer')) HOLDS_POINTERS.add(encode);
+  return encode;
 }
 
 const oaep = encoder(OAEP, ['hashAlg', 'mgf', 'sourceData'], (arena, f, what) => {
@@ -171,8 +205,12 @@ const gcm = encoder(GCM, ['iv', 'aad', 'tagBits'], (arena, f, what) => {
 
 const ctr = encoder(CTR, ['counterBits', 'counterBlock'], (arena, f, what) => {
   const bits = checkULong(f.counterBits, `${what}.counterBits`);
-  if (Number(bits) < 1 || Number(bits) > 128) throw new RangeError(`${what}.counterBits must be within 1..128`);
-  return writeStruct(arena, CTR, { ulCounterBits: bits, cb: bytes(f.counterBlock, `${what}.counterBlock`, { length: 16 }) });
+  if (Number(bits) < 1 || Number(bits) > 128)
+    throw new RangeError(`${what}.counterBits must be within 1..128`);
+  return writeStruct(arena, CTR, {
+    ulCounterBits: bits,
+    cb: bytes(f.counterBlock, `${what}.counterBlock`, { length: 16 }),
+  });
 });
 
 function derive(shape: typeof ECDH1 | typeof X9_42_DH1, extra: 'sharedData' | 'otherInfo'): Encoder {
@@ -195,7 +233,11 @@ function derive(shape: typeof ECDH1 | typeof X9_42_DH1, extra: 'sharedData' | 'o
 const eddsa = encoder(EDDSA, ['phFlag', 'contextData'], (arena, f, what) => {
   if (typeof f.phFlag !== 'boolean') throw new TypeError(`${what}.phFlag must be a boolean`);
   const ctx = bytes(f.contextData, `${what}.contextData`, { optional: true });
-  return writeStruct(arena, EDDSA, { phFlag: f.phFlag ? 1 : 0, ulContextDataLen: len(ctx), pContextData: ctx });
+  return writeStruct(arena, EDDSA, {
+    phFlag: f.phFlag ? 1 : 0,
+    ulContextDataLen: len(ctx),
+    pContextData: ctx,
+  });
 });
 
 function cbcEncryptData(shape: typeof AES_CBC_DATA | typeof DES_CBC_DATA, ivLength: number): Encoder {
@@ -214,6 +256,7 @@ const stringData: Encoder = (arena, param, what) => {
   const data = bytes(param, what);
   return [writeStruct(arena, STRING_DATA, { pData: data, ulLen: len(data) }), STRING_DATA.size];
 };
+HOLDS_POINTERS.add(stringData);
 
 const ENCODERS = new Map<number, Encoder>([
   [Mechanism.RSA_PKCS_OAEP, oaep],
@@ -254,19 +297,47 @@ export function hasStructuredParameter(mechanism: number): boolean {
 }
 
 /**
- * Writes a mechanism's parameter into `arena` and returns `[offset, length]`, or `null` for no
- * parameter. Raw bytes always pass through unchanged (for any mechanism, vendor ones included).
+ * The fields of a structured parameter by name, whether the caller wrote it as an object or as a
+ * tuple in the struct's order; `undefined` when the mechanism has no struct encoder or `param` is
+ * not a struct (nothing, raw bytes, a number). Lets the model fill in defaults (an IV, a hash)
+ * without caring which form was used.
+ *
+ * @example
+ * parameterFields(Mechanism.ECDH1_DERIVE, [KDF.NULL, null, point]); // { kdf: 1, sharedData: null, publicData: point }
  */
-export function encodeParameter(arena: Arena, mechanism: number, param: MechanismParameter): [number, number] | null {
+export function parameterFields(
+  mechanism: number,
+  param: unknown,
+): Readonly<Record<string, unknown>> | undefined {
+  const encode = ENCODERS.get(mechanism);
+  const order = encode && FIELD_ORDER.get(encode);
+  if (!order || param === null || typeof param !== 'object' || param instanceof Uint8Array) return undefined;
+  return fieldsOf(param, order, `parameter of ${nameOf(Mechanism, mechanism)}`);
+}
+
+/**
+ * Writes a mechanism's parameter into `arena` and returns `[offset, length]`, or `null` for no
+ * parameter. Raw bytes pass through unchanged (for any mechanism, vendor ones included), except
+ * where the struct holds pointers: there the encoder takes them (the data of
+ * CK_KEY_DERIVATION_STRING_DATA) or refuses them with a TypeError.
+ */
+export function encodeParameter(
+  arena: Arena,
+  mechanism: number,
+  param: MechanismParameter,
+): [number, number] | null {
   const what = `parameter of ${nameOf(Mechanism, mechanism)}`;
   if (param === undefined || param === null) return null;
-  if (param instanceof Uint8Array) return [arena.bytes(param), param.byteLength];
   const encode = ENCODERS.get(mechanism);
+  if (param instanceof Uint8Array && !(encode && HOLDS_POINTERS.has(encode)))
+    return [arena.bytes(param), param.byteLength];
   if (encode) return encode(arena, param, what);
   if (typeof param === 'number' || typeof param === 'bigint') {
     const value = Buffer.alloc(ULONG_SIZE);
     writeULong(value, 0, checkULong(param, what));
     return [arena.bytes(value), ULONG_SIZE];
   }
-  throw new TypeError(`${what} must be a Uint8Array or a number (no struct encoder is known for it), got ${describeType(param)}`);
+  throw new TypeError(
+    `${what} must be a Uint8Array or a number (no struct encoder is known for it), got ${describeType(param)}`,
+  );
 }

@@ -31,7 +31,12 @@ export function writeStruct<K extends string>(
 function writeField(arena: Arena, offset: number, kind: FieldKind, size: number, value: FieldValue): void {
   if (kind === 'pointer') {
     if (value === null) return;
-    const target = value instanceof Uint8Array ? (value.byteLength ? arena.bytes(value) : -1) : (value as { at: number }).at;
+    const target =
+      value instanceof Uint8Array
+        ? value.byteLength
+          ? arena.bytes(value)
+          : -1
+        : (value as { at: number }).at;
     if (target >= 0) arena.write((buf, base) => writePointer(buf, offset, base + BigInt(target)));
     return;
   }

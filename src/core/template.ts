@@ -13,15 +13,7 @@ import { kindOf, type AttributeKind } from './attribute-kinds.js';
 
 /** Any value an attribute can hold; see {@link AttributeKind} for which shape each attribute takes. */
 export type AttributeValue =
-  | boolean
-  | number
-  | bigint
-  | string
-  | Date
-  | null
-  | Uint8Array
-  | readonly number[]
-  | Template;
+  boolean | number | bigint | string | Date | null | Uint8Array | readonly number[] | Template;
 
 /** Attribute number to value. `undefined` entries are skipped when encoding, so optional fields can be spread in. */
 export type Template = { readonly [attribute: number]: AttributeValue | undefined };
@@ -40,14 +32,25 @@ export function checkULong(value: unknown, what: string): number | bigint {
     if (!Number.isSafeInteger(value)) {
       throw new RangeError(`${what} must be a whole number within 0..2^53-1 (or a bigint), got ${value}`);
     }
-    if (value < 0 || value > ULONG_MAX) throw new RangeError(`${what} must be within 0..${ULONG_MAX}, got ${value}`);
+    if (value < 0 || value > ULONG_MAX)
+      throw new RangeError(`${what} must be within 0..${ULONG_MAX}, got ${value}`);
     return value;
   }
   if (typeof value === 'bigint') {
-    if (value < 0n || value > ULONG_MAX) throw new RangeError(`${what} must be within 0..${ULONG_MAX}, got ${value}`);
+    if (value < 0n || value > ULONG_MAX)
+      throw new RangeError(`${what} must be within 0..${ULONG_MAX}, got ${value}`);
     return value;
   }
   throw new TypeError(`${what} must be a number or bigint, got ${describeType(value)}`);
+}
+
+/**
+ * Validates a handle (session, object or slot id) coming from the caller and returns it as the
+ * bigint the library keeps handles in; a number is accepted when it is a safe whole number. A
+ * handle that is no CK_ULONG must fail here: C would otherwise get whatever it wraps to.
+ */
+export function checkHandle(value: unknown, what: string): bigint {
+  return BigInt(checkULong(value, what));
 }
 
 /** A short type description for error messages; never the value itself (it may be secret). */
@@ -67,9 +70,18 @@ function attributeKey(key: string): number {
   return type;
 }
 
-function entries(template: Template): [number, AttributeValue][] {
-  if (template === null || typeof template !== 'object' || Array.isArray(template) || template instanceof Uint8Array) {
-    throw new TypeError(`template must be an object keyed by attribute numbers, got ${describeType(template)}`);
+/** The defined entries of a template; `what` names it in errors (`template`, or the nested attribute). */
+function entries(template: Template, what: string): [number, AttributeValue][] {
+  if (
+    template === null ||
+    typeof template !== 'object' ||
+    Array.isArray(template) ||
+    template instanceof Uint8Array ||
+    template instanceof Date
+  ) {
+    throw new TypeError(
+      `${what} must be an object keyed by attribute numbers, got ${describeType(template)}`,
+    );
   }
   const out: [number, AttributeValue][] = [];
   for (const [key, value] of Object.entries(template)) {
@@ -82,21 +94,32 @@ function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-/** Turns one value into its C bytes, or, for nested templates, reserves and writes a nested array. */
-function encodeValue(arena: Arena, type: number, kind: AttributeKind, value: AttributeValue): [number, number] {
-  const what = `template[${attributeName(type)}]`;
+/**
+ * Turns one value into its C bytes, or, for nested templates, reserves and writes a nested array.
+ * `path` names the template holding it in errors (`template`, `template[CKA_WRAP_TEMPLATE]`).
+ */
+function encodeValue(
+  arena: Arena,
+  type: number,
+  kind: AttributeKind,
+  value: AttributeValue,
+  path: string,
+): [number, number] {
+  const what = `${path}[${attributeName(type)}]`;
   switch (kind) {
     case 'bool':
-      if (typeof value !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${describeType(value)}`);
+      if (typeof value !== 'boolean')
+        throw new TypeError(`${what} must be a boolean, got ${describeType(value)}`);
       return [arena.bytes(Uint8Array.of(value ? 1 : 0)), 1];
     case 'ulong': {
       const v = checkULong(value, what);
       const bytes = Buffer.alloc(ULONG_SIZE);
       writeULong(bytes, 0, v);
-      return [arena.bytes(bytes), ULONG_SIZE];
+      return [arena.bytes(bytes, ULONG_SIZE), ULONG_SIZE];
     }
     case 'string': {
-      if (typeof value !== 'string') throw new TypeError(`${what} must be a string, got ${describeType(value)}`);
+      if (typeof value !== 'string')
+        throw new TypeError(`${what} must be a string, got ${describeType(value)}`);
       const bytes = Buffer.from(value, 'utf8');
       return [arena.bytes(bytes), bytes.length];
     }
@@ -111,26 +134,28 @@ function encodeValue(arena: Arena, type: number, kind: AttributeKind, value: Att
       return [arena.bytes(Buffer.from(text, 'latin1')), 8];
     }
     case 'bytes':
-      if (!(value instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array, got ${describeType(value)}`);
+      if (!(value instanceof Uint8Array))
+        throw new TypeError(`${what} must be a Uint8Array, got ${describeType(value)}`);
       return [arena.bytes(value), value.byteLength];
     case 'mechanisms': {
-      if (!Array.isArray(value)) throw new TypeError(`${what} must be an array of mechanisms, got ${describeType(value)}`);
+      if (!Array.isArray(value))
+        throw new TypeError(`${what} must be an array of mechanisms, got ${describeType(value)}`);
       const bytes = Buffer.alloc(value.length * ULONG_SIZE);
       value.forEach((m, i) => writeULong(bytes, i * ULONG_SIZE, checkULong(m, `${what}[${i}]`)));
-      return [arena.bytes(bytes), bytes.length];
+      return [arena.bytes(bytes, ULONG_SIZE), bytes.length];
     }
     case 'template': {
-      const nested = entries(value as Template);
-      return [writeArray(arena, nested), nested.length * CK_ATTRIBUTE.size];
+      const nested = entries(value as Template, what);
+      return [writeArray(arena, nested, what), nested.length * CK_ATTRIBUTE.size];
     }
   }
 }
 
 /** Reserves and fills a CK_ATTRIBUTE array for `items`; returns its offset in the arena. */
-function writeArray(arena: Arena, items: [number, AttributeValue][]): number {
+function writeArray(arena: Arena, items: [number, AttributeValue][], path: string): number {
   const at = arena.reserve(items.length * CK_ATTRIBUTE.size, CK_ATTRIBUTE.align);
   items.forEach(([type, value], i) => {
-    const [valueAt, len] = encodeValue(arena, type, kindOf(type), value);
+    const [valueAt, len] = encodeValue(arena, type, kindOf(type), value, path);
     const slot = at + i * CK_ATTRIBUTE.size;
     arena.write((buf, base) => {
       writeULong(buf, slot + CK_ATTRIBUTE.fields.type.offset, type);
@@ -152,9 +177,9 @@ export interface EncodedTemplate {
  * Throws TypeError/RangeError naming the attribute when a value has the wrong shape.
  */
 export function encodeTemplate(template: Template): EncodedTemplate {
-  const items = entries(template);
+  const items = entries(template, 'template');
   const arena = new Arena();
-  writeArray(arena, items);
+  writeArray(arena, items, 'template');
   return { buf: arena.finish().buf, count: items.length };
 }
 

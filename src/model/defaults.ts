@@ -2,6 +2,9 @@
  * pkcs11-ts's own defaults (not the standard's): which mechanism each kind of key uses when the
  * caller names none, and the attributes keys are created with. Private and secret keys are
  * SENSITIVE and not EXTRACTABLE unless the caller asks otherwise.
+ *
+ * The parameters those mechanisms get by default (OAEP SHA-1, PSS matching the hash) are in
+ * mechanism-defaults.ts; IVs made when none is given are in iv.ts.
  */
 import { Attribute, KeyType, Mechanism } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
@@ -58,7 +61,9 @@ export const DEFAULT_MECHANISMS: ReadonlyMap<number, PerOperation> = new Map<num
 export function defaultMechanism(keyType: number, operation: KeyOperation): number {
   const m = DEFAULT_MECHANISMS.get(keyType)?.[operation];
   if (m === undefined) {
-    throw new NotSupportedError(`no default mechanism to ${operation} with a ${nameOf(KeyType, keyType)} key: pass options.mechanism`);
+    throw new NotSupportedError(
+      `no default mechanism to ${operation} with a ${nameOf(KeyType, keyType)} key: pass options.mechanism`,
+    );
   }
   return m;
 }
@@ -86,7 +91,10 @@ export const PARAMETER_GEN_MECHANISMS: ReadonlyMap<number, number> = new Map<num
 ]);
 
 /** The usage flags a new key gets unless the caller says otherwise. */
-export const DEFAULT_CAPABILITIES: ReadonlyMap<number, readonly KeyOperation[]> = new Map<number, readonly KeyOperation[]>([
+export const DEFAULT_CAPABILITIES: ReadonlyMap<number, readonly KeyOperation[]> = new Map<
+  number,
+  readonly KeyOperation[]
+>([
   [KeyType.RSA, ['encrypt', 'decrypt', 'sign', 'verify', 'wrap', 'unwrap']],
   [KeyType.EC, ['sign', 'verify', 'derive']],
   [KeyType.EC_EDWARDS, ['sign', 'verify']],
@@ -110,23 +118,41 @@ const CAPABILITY_ATTRIBUTE: Record<KeyOperation, number> = {
   derive: Attribute.DERIVE,
 };
 
-/** Which operations belong on the public half of a pair; the rest go on the private half. */
-const PUBLIC_OPERATIONS = new Set<KeyOperation>(['encrypt', 'verify', 'wrap']);
+/** Every operation a key can be allowed, in the order of their attributes. */
+export const KEY_OPERATIONS: readonly KeyOperation[] = [
+  'encrypt',
+  'decrypt',
+  'sign',
+  'verify',
+  'wrap',
+  'unwrap',
+  'derive',
+];
+
+/** The usage attributes each kind of key object has (PKCS#11 3.1, sections 4.8 to 4.10). */
+export const PART_OPERATIONS: Readonly<Record<'public' | 'private' | 'secret', readonly KeyOperation[]>> = {
+  public: ['encrypt', 'verify', 'wrap'],
+  private: ['decrypt', 'sign', 'unwrap', 'derive'],
+  secret: KEY_OPERATIONS,
+};
 
 /**
- * The usage attributes for a key, from its capabilities. `part` picks the half of a key pair
- * (secret keys use 'secret' and get every capability).
+ * The usage attributes for a key (or one half of a pair): TRUE for the capabilities given. With
+ * `exact`, also FALSE for every other usage that kind of object has, so a token's own defaults
+ * (SoftHSM2 turns every usage on) cannot widen what the key may do. `exact` is not the default
+ * because some modules refuse explicit values they compute themselves (tpm2-pkcs11 fails key
+ * generation with CKR_GENERAL_ERROR on a usage it sets otherwise).
+ *
+ * @example
+ * capabilityTemplate(['sign'], 'private', { exact: true }); // { CKA_DECRYPT: false, CKA_SIGN: true, CKA_UNWRAP: false, CKA_DERIVE: false }
  */
 export function capabilityTemplate(
   capabilities: readonly KeyOperation[],
   part: 'public' | 'private' | 'secret',
+  options: { exact?: boolean } = {},
 ): Template {
-  const t: Record<number, boolean> = {};
-  for (const op of capabilities) {
-    const onPublic = PUBLIC_OPERATIONS.has(op);
-    if (part === 'secret' || (part === 'public') === onPublic) t[CAPABILITY_ATTRIBUTE[op]] = true;
-  }
-  return t;
+  const ops = PART_OPERATIONS[part].filter((op) => options.exact || capabilities.includes(op));
+  return Object.fromEntries(ops.map((op) => [CAPABILITY_ATTRIBUTE[op], capabilities.includes(op)]));
 }
 
 /** The attributes every new private or secret key gets first: kept inside the token. */

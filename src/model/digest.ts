@@ -6,14 +6,26 @@ import { check } from '../core/errors.js';
 import { encodeMechanism } from '../core/mechanism.js';
 import { callWithOutput } from '../core/output.js';
 import { Key } from './keys.js';
-import { DIGEST, isStream, runAccumulate, runOneShot, toBytes, type BytesLike, type DataStream } from './operations.js';
+import {
+  DIGEST,
+  isStream,
+  runAccumulate,
+  runOneShot,
+  toBytes,
+  type BytesLike,
+  type DataStream,
+} from './operations.js';
 import type { Session } from './session.js';
 
 /** What can be digested: bytes, a stream of chunks, or a secret key (`C_DigestKey`). */
 export type DigestInput = BytesLike | DataStream | Key;
 
 /** Hashes `data` with `options.mechanism` (default SHA-256). */
-export async function digest(session: Session, data: DigestInput, options: { mechanism?: number } = {}): Promise<Uint8Array> {
+export async function digest(
+  session: Session,
+  data: DigestInput,
+  options: { mechanism?: number } = {},
+): Promise<Uint8Array> {
   const mechanism = options.mechanism ?? Mechanism.SHA256;
   const op = { fns: DIGEST, mechanism, key: null };
   if (data instanceof Key) {

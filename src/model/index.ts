@@ -14,3 +14,6 @@ export type { BytesLike, DataStream } from './operations.js';
 export type { DigestInput } from './digest.js';
 export type { Pin } from './secret.js';
 export * from './defaults.js';
+export type { ParameterInput } from './mechanism-defaults.js';
+export { tokenQuirks, type TokenQuirks } from './quirks.js';
+export type { ExecutionMode } from './execution.js';

@@ -7,11 +7,12 @@ import { Attribute, KeyType, ObjectClass } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { check } from '../core/errors.js';
 import { encodeMechanism } from '../core/mechanism.js';
-import { describeType, encodeTemplate, type Template } from '../core/template.js';
+import { describeType, type Template } from '../core/template.js';
 import { encodeNamedCurveParameters } from '../util/curves.js';
 import { KEY_GEN_MECHANISMS, PARAMETER_GEN_MECHANISMS } from './defaults.js';
 import { DomainParameters, newObject, type Key, type PrivateKey, type PublicKey } from './keys.js';
-import { objectFor } from './object-factory.js';
+import { adoptObject, adoptObjects } from './object-factory.js';
+import { createObjects } from './quirks.js';
 import type { Session } from './session.js';
 import { newKeyTemplate, type NewKeyOptions } from './templates.js';
 
@@ -66,13 +67,21 @@ export class LocalDomainParameters {
 const DOMAIN_ATTRIBUTES = [Attribute.EC_PARAMS, Attribute.PRIME, Attribute.SUBPRIME, Attribute.BASE];
 
 function checkKeyType(keyType: unknown): number {
-  if (!Number.isSafeInteger(keyType) || (keyType as number) < 0) throw new TypeError(`keyType must be a KeyType number, got ${describeType(keyType)}`);
+  if (!Number.isSafeInteger(keyType) || (keyType as number) < 0)
+    throw new TypeError(`keyType must be a KeyType number, got ${describeType(keyType)}`);
   return keyType as number;
 }
 
-function generationMechanism(keyType: number, given: number | undefined, table: ReadonlyMap<number, number>): number {
+function generationMechanism(
+  keyType: number,
+  given: number | undefined,
+  table: ReadonlyMap<number, number>,
+): number {
   const m = given ?? table.get(keyType);
-  if (m === undefined) throw new TypeError(`no default generation mechanism for ${nameOf(KeyType, keyType)}: pass options.mechanism`);
+  if (m === undefined)
+    throw new TypeError(
+      `no default generation mechanism for ${nameOf(KeyType, keyType)}: pass options.mechanism`,
+    );
   return m;
 }
 
@@ -88,60 +97,105 @@ async function domainOf(keyType: number, spec: unknown): Promise<Template> {
   }
   if (keyType === KeyType.RSA) {
     if (!Number.isSafeInteger(spec) || (spec as number) < 512 || (spec as number) > 65536) {
-      throw new RangeError(`RSA key length must be a whole number of bits within 512..65536, got ${String(spec)}`);
+      throw new RangeError(
+        `RSA key length must be a whole number of bits within 512..65536, got ${String(spec)}`,
+      );
     }
     return { [Attribute.MODULUS_BITS]: spec as number };
   }
   if (keyType === KeyType.EC || keyType === KeyType.EC_EDWARDS || keyType === KeyType.EC_MONTGOMERY) {
     if (typeof spec === 'string') return { [Attribute.EC_PARAMS]: encodeNamedCurveParameters(spec) };
     if (spec instanceof Uint8Array) return { [Attribute.EC_PARAMS]: spec };
-    throw new TypeError(`the curve must be a name, a dotted OID or encoded EC_PARAMS, got ${describeType(spec)}`);
+    throw new TypeError(
+      `the curve must be a name, a dotted OID or encoded EC_PARAMS, got ${describeType(spec)}`,
+    );
   }
   if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) return spec as Template;
-  throw new TypeError(`${nameOf(KeyType, keyType)} key pairs need domain parameters (from createDomainParameters), got ${describeType(spec)}`);
+  throw new TypeError(
+    `${nameOf(KeyType, keyType)} key pairs need domain parameters (from createDomainParameters), got ${describeType(spec)}`,
+  );
 }
 
 /** `C_GenerateKeyPair` for `keyType` with a domain given as in {@link domainOf}. */
-export async function generateKeypair(session: Session, keyType: unknown, spec: unknown, options: KeyPairOptions = {}): Promise<KeyPair> {
+export async function generateKeypair(
+  session: Session,
+  keyType: unknown,
+  spec: unknown,
+  options: KeyPairOptions = {},
+): Promise<KeyPair> {
   const type = checkKeyType(keyType);
   return generateKeypairWith(session, type, await domainOf(type, spec), options);
 }
 
-async function generateKeypairWith(session: Session, keyType: number, domain: Template, options: KeyPairOptions): Promise<KeyPair> {
+async function generateKeypairWith(
+  session: Session,
+  keyType: number,
+  domain: Template,
+  options: KeyPairOptions,
+): Promise<KeyPair> {
   const mechanism = encodeMechanism(generationMechanism(keyType, options.mechanism, KEY_GEN_MECHANISMS));
   if (options.publicExponent !== undefined && !(options.publicExponent instanceof Uint8Array)) {
     throw new TypeError('options.publicExponent must be a Uint8Array');
   }
-  const exponent = keyType === KeyType.RSA ? { [Attribute.PUBLIC_EXPONENT]: options.publicExponent ?? Uint8Array.of(1, 0, 1) } : {};
-  const pub = encodeTemplate({
+  const exponent =
+    keyType === KeyType.RSA
+      ? { [Attribute.PUBLIC_EXPONENT]: options.publicExponent ?? Uint8Array.of(1, 0, 1) }
+      : {};
+  const pubTemplate: Template = {
     ...newKeyTemplate(ObjectClass.PUBLIC_KEY, keyType, 'public', options),
     ...domain,
     ...exponent,
     ...options.template,
     ...options.publicTemplate,
-  });
-  const priv = encodeTemplate({
+  };
+  const privTemplate: Template = {
     ...newKeyTemplate(ObjectClass.PRIVATE_KEY, keyType, 'private', options),
     ...options.privateTemplate,
-  });
-  const [hPub, hPriv] = await session.exclusive('C_GenerateKeyPair', async ({ handle, invoke }) => {
-    const out = allocBuffer(2 * ULONG_SIZE);
-    const pubOut = out.subarray(0, ULONG_SIZE);
-    const privOut = out.subarray(ULONG_SIZE);
-    check('C_GenerateKeyPair', await invoke('C_GenerateKeyPair', handle, mechanism, pub.buf, pub.count, priv.buf, priv.count, pubOut, privOut));
-    return [readULong(out, 0), readULong(out, ULONG_SIZE)];
-  });
-  const publicKey = (await objectFor(session, hPub)) as PublicKey;
-  const privateKey = (await objectFor(session, hPriv)) as PrivateKey;
+  };
+  const [hPub, hPriv] = await createObjects(session, [pubTemplate, privTemplate], ([pub, priv]) =>
+    session.exclusive('C_GenerateKeyPair', async ({ handle, invoke }) => {
+      const out = allocBuffer(2 * ULONG_SIZE);
+      const pubOut = out.subarray(0, ULONG_SIZE);
+      const privOut = out.subarray(ULONG_SIZE);
+      check(
+        'C_GenerateKeyPair',
+        await invoke(
+          'C_GenerateKeyPair',
+          handle,
+          mechanism,
+          pub!.buf,
+          pub!.count,
+          priv!.buf,
+          priv!.count,
+          pubOut,
+          privOut,
+        ),
+      );
+      return [readULong(out, 0), readULong(out, ULONG_SIZE)];
+    }),
+  );
+  const [publicKey, privateKey] = (await adoptObjects(session, [hPub, hPriv])) as [PublicKey, PrivateKey];
   return new KeyPair(publicKey, privateKey);
 }
 
 /** `C_GenerateKey`: a secret key of `keyType` and `keyLength` bits (ignored for fixed-size types like DES3 when undefined). */
-export function generateKey(session: Session, keyType: unknown, keyLength: number | undefined, options: NewKeyOptions & { mechanism?: number } = {}): Promise<Key> {
+export function generateKey(
+  session: Session,
+  keyType: unknown,
+  keyLength: number | undefined,
+  options: NewKeyOptions & { mechanism?: number } = {},
+): Promise<Key> {
   const type = checkKeyType(keyType);
   const mechanism = encodeMechanism(generationMechanism(type, options.mechanism, KEY_GEN_MECHANISMS));
-  const template = encodeTemplate(newKeyTemplate(ObjectClass.SECRET_KEY, type, 'secret', { ...options, valueLength: keyLength }));
-  return newObject(session, 'C_GenerateKey', (h, out, invoke) => invoke('C_GenerateKey', h, mechanism, template.buf, template.count, out));
+  const template = newKeyTemplate(ObjectClass.SECRET_KEY, type, 'secret', {
+    ...options,
+    valueLength: keyLength,
+  });
+  return createObjects(session, [template], ([t]) =>
+    newObject(session, 'C_GenerateKey', (h, out, invoke) =>
+      invoke('C_GenerateKey', h, mechanism, t!.buf, t!.count, out),
+    ),
+  );
 }
 
 /**
@@ -174,20 +228,23 @@ export async function generateDomainParameters(
   options: { mechanism?: number; store?: boolean; label?: string; template?: Template } = {},
 ): Promise<DomainParameters> {
   const type = checkKeyType(keyType);
-  if (!Number.isSafeInteger(bits) || bits <= 0) throw new RangeError(`bits must be a positive whole number, got ${bits}`);
+  if (!Number.isSafeInteger(bits) || bits <= 0)
+    throw new RangeError(`bits must be a positive whole number, got ${bits}`);
   const mechanism = encodeMechanism(generationMechanism(type, options.mechanism, PARAMETER_GEN_MECHANISMS));
-  const template = encodeTemplate({
+  const template: Template = {
     [Attribute.CLASS]: ObjectClass.DOMAIN_PARAMETERS,
     [Attribute.KEY_TYPE]: type,
     [Attribute.TOKEN]: options.store ?? false,
     [Attribute.LABEL]: options.label,
     [Attribute.PRIME_BITS]: bits,
     ...options.template,
-  });
-  const h = await session.exclusive('C_GenerateKey', async ({ handle, invoke }) => {
-    const out = allocBuffer(ULONG_SIZE);
-    check('C_GenerateKey', await invoke('C_GenerateKey', handle, mechanism, template.buf, template.count, out));
-    return readULong(out, 0);
-  });
-  return (await objectFor(session, h)) as DomainParameters;
+  };
+  const h = await createObjects(session, [template], ([t]) =>
+    session.exclusive('C_GenerateKey', async ({ handle, invoke }) => {
+      const out = allocBuffer(ULONG_SIZE);
+      check('C_GenerateKey', await invoke('C_GenerateKey', handle, mechanism, t!.buf, t!.count, out));
+      return readULong(out, 0);
+    }),
+  );
+  return (await adoptObject(session, h)) as DomainParameters;
 }

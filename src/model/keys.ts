@@ -8,14 +8,12 @@
  * const ok = await publicKey.verify(data, sig, { mechanism: Mechanism.ECDSA_SHA256 });
  */
 import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
-import { Attribute, ObjectClass } from '../sys/constants.js';
+import { Attribute } from '../sys/constants.js';
 import { check } from '../core/errors.js';
-import { encodeMechanism } from '../core/mechanism.js';
-import { callWithOutput } from '../core/output.js';
-import { encodeTemplate, describeType, type Template } from '../core/template.js';
+import { describeType } from '../core/template.js';
 import { curveInfo } from '../util/curves.js';
 import { PkcsObject } from './objects.js';
-import { objectFor } from './object-factory.js';
+import { adoptObject } from './object-factory.js';
 import { generateKeypair, type KeyPair, type KeyPairOptions } from './keygen.js';
 import {
   DECRYPT,
@@ -26,11 +24,12 @@ import {
   toBytes,
   type BytesLike,
   type DataStream,
+  type OperationFunctions,
 } from './operations.js';
-import { planOperation, type OperationOptions } from './plan.js';
-import { newKeyTemplate, type NewKeyOptions } from './templates.js';
+import type { OperationOptions } from './plan.js';
+import type { NewKeyOptions } from './templates.js';
 import type { Session } from './session.js';
-import { runStreamed, runSingle, runVerifyPlan } from './run-plan.js';
+import { runDerive, runStreamed, runSingle, runUnwrap, runVerifyPlan, runWrap } from './run-plan.js';
 
 /** Any key: adds the key type and size to {@link PkcsObject}. */
 export class Key extends PkcsObject {
@@ -70,16 +69,30 @@ function bitLength(bigEndian: Uint8Array): number {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the TypeScript mixin pattern requires `any[]` here
 type KeyCtor = abstract new (...args: any[]) => Key;
 
-/** Adds `encrypt` (one-shot for bytes, streamed for iterables). */
+/** Encrypt or decrypt: one-shot for bytes (a Promise of the output), streamed for iterables (an async generator of chunks). */
+function transform(
+  key: Key,
+  fns: OperationFunctions,
+  kind: 'encrypt' | 'decrypt',
+  data: BytesLike | DataStream,
+  options: OperationOptions,
+): Promise<Uint8Array> | AsyncGenerator<Uint8Array> {
+  return isStream(data)
+    ? runStreamed(key, fns, kind, data, options)
+    : runSingle(key, fns, kind, toBytes(data, 'data'), options);
+}
+
+/** Adds `encrypt`. */
 function Encrypts<B extends KeyCtor>(Base: B) {
   abstract class Encrypting extends Base {
     /** Encrypts bytes (resolving to the ciphertext) or a stream of chunks (yielding ciphertext chunks). */
     encrypt(data: BytesLike, options?: OperationOptions): Promise<Uint8Array>;
     encrypt(data: DataStream, options?: OperationOptions): AsyncGenerator<Uint8Array>;
-    encrypt(data: BytesLike | DataStream, options: OperationOptions = {}): Promise<Uint8Array> | AsyncGenerator<Uint8Array> {
-      return isStream(data)
-        ? runStreamed(this, ENCRYPT, 'encrypt', data, options)
-        : runSingle(this, ENCRYPT, 'encrypt', toBytes(data, 'data'), options);
+    encrypt(
+      data: BytesLike | DataStream,
+      options: OperationOptions = {},
+    ): Promise<Uint8Array> | AsyncGenerator<Uint8Array> {
+      return transform(this, ENCRYPT, 'encrypt', data, options);
     }
   }
   return Encrypting;
@@ -91,10 +104,11 @@ function Decrypts<B extends KeyCtor>(Base: B) {
     /** Decrypts bytes (resolving to the plaintext) or a stream of chunks (yielding plaintext chunks). */
     decrypt(data: BytesLike, options?: OperationOptions): Promise<Uint8Array>;
     decrypt(data: DataStream, options?: OperationOptions): AsyncGenerator<Uint8Array>;
-    decrypt(data: BytesLike | DataStream, options: OperationOptions = {}): Promise<Uint8Array> | AsyncGenerator<Uint8Array> {
-      return isStream(data)
-        ? runStreamed(this, DECRYPT, 'decrypt', data, options)
-        : runSingle(this, DECRYPT, 'decrypt', toBytes(data, 'data'), options);
+    decrypt(
+      data: BytesLike | DataStream,
+      options: OperationOptions = {},
+    ): Promise<Uint8Array> | AsyncGenerator<Uint8Array> {
+      return transform(this, DECRYPT, 'decrypt', data, options);
     }
   }
   return Decrypting;
@@ -115,8 +129,13 @@ function Signs<B extends KeyCtor>(Base: B) {
 function Verifies<B extends KeyCtor>(Base: B) {
   abstract class Verifying extends Base {
     /** True when `signature` is valid for the bytes or stream, false when it is not; an error for anything else. */
-    verify(data: BytesLike | DataStream, signature: Uint8Array, options: OperationOptions = {}): Promise<boolean> {
-      if (!(signature instanceof Uint8Array)) throw new TypeError(`signature must be a Uint8Array, got ${describeType(signature)}`);
+    verify(
+      data: BytesLike | DataStream,
+      signature: Uint8Array,
+      options: OperationOptions = {},
+    ): Promise<boolean> {
+      if (!(signature instanceof Uint8Array))
+        throw new TypeError(`signature must be a Uint8Array, got ${describeType(signature)}`);
       return runVerifyPlan(this, VERIFY, isStream(data) ? data : toBytes(data, 'data'), signature, options);
     }
   }
@@ -129,11 +148,7 @@ function Wraps<B extends KeyCtor>(Base: B) {
     /** `C_WrapKey`: `key` encrypted under this key, for export. */
     async wrapKey(key: Key, options: OperationOptions = {}): Promise<Uint8Array> {
       if (!(key instanceof Key)) throw new TypeError(`key must be a Key, got ${describeType(key)}`);
-      const plan = await planOperation(this, 'wrap', options);
-      const mech = encodeMechanism(plan.mechanism);
-      return this.session.exclusive('C_WrapKey', ({ handle, invoke }) =>
-        callWithOutput(invoke, 'C_WrapKey', [handle, mech, this.handle, key.handle]),
-      );
+      return runWrap(this, key, options);
     }
   }
   return Wrapping;
@@ -149,14 +164,9 @@ function Unwraps<B extends KeyCtor>(Base: B) {
       wrapped: Uint8Array,
       options: OperationOptions & NewKeyOptions = {},
     ): Promise<Key> {
-      if (!(wrapped instanceof Uint8Array)) throw new TypeError(`wrapped must be a Uint8Array, got ${describeType(wrapped)}`);
-      const plan = await planOperation(this, 'unwrap', options);
-      const mech = encodeMechanism(plan.mechanism);
-      const part = objectClass === ObjectClass.PRIVATE_KEY ? 'private' : objectClass === ObjectClass.PUBLIC_KEY ? 'public' : 'secret';
-      const template = encodeTemplate(newKeyTemplate(objectClass, keyType, part, options));
-      return newObject(this.session, 'C_UnwrapKey', (h, out, invoke) =>
-        invoke('C_UnwrapKey', h, mech, this.handle, wrapped, wrapped.byteLength, template.buf, template.count, out),
-      );
+      if (!(wrapped instanceof Uint8Array))
+        throw new TypeError(`wrapped must be a Uint8Array, got ${describeType(wrapped)}`);
+      return runUnwrap(this, objectClass, keyType, wrapped, options);
     }
   }
   return Unwrapping;
@@ -175,15 +185,12 @@ function Derives<B extends KeyCtor>(Base: B) {
      *   template: { [Attribute.SENSITIVE]: false, [Attribute.EXTRACTABLE]: true },
      * });
      */
-    async deriveKey(keyType: number, keyLength: number, options: OperationOptions & NewKeyOptions = {}): Promise<Key> {
-      const plan = await planOperation(this, 'derive', options);
-      const mech = encodeMechanism(plan.mechanism);
-      const template = encodeTemplate(
-        newKeyTemplate(ObjectClass.SECRET_KEY, keyType, 'secret', { ...options, valueLength: keyLength }),
-      );
-      return newObject(this.session, 'C_DeriveKey', (h, out, invoke) =>
-        invoke('C_DeriveKey', h, mech, this.handle, template.buf, template.count, out),
-      );
+    async deriveKey(
+      keyType: number,
+      keyLength: number,
+      options: OperationOptions & NewKeyOptions = {},
+    ): Promise<Key> {
+      return runDerive(this, keyType, keyLength, options);
     }
   }
   return Deriving;
@@ -200,7 +207,7 @@ export async function newObject(
     check(fn, await call(handle, out, invoke));
     return readULong(out, 0);
   });
-  return (await objectFor(session, h)) as Key;
+  return (await adoptObject(session, h)) as Key;
 }
 
 /** The public half of a key pair: encrypt, verify, wrap. */

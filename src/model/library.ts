@@ -9,9 +9,16 @@
 import { ULONG_SIZE, allocBuffer, readULong, writeULong } from '../sys/abi.js';
 import { ReturnValue, WaitFlag } from '../sys/constants.js';
 import { acquireModule, releaseModule, ModuleFailure, type LoadedModule } from '../sys/module.js';
-import { ModuleLoadError, MultipleTokensError, NoSuchTokenError, Pkcs11Error, check } from '../core/errors.js';
+import {
+  ModuleLoadError,
+  MultipleTokensError,
+  NoSuchTokenError,
+  Pkcs11Error,
+  check,
+} from '../core/errors.js';
 import { CK_INFO, decodeLibraryInfo, type LibraryInfo } from '../core/info.js';
 import { ModuleContext } from './context.js';
+import { executionFromEnv, type ExecutionMode } from './execution.js';
 import { sinkFromEnv, type TraceSink } from './trace.js';
 import { Slot } from './slot.js';
 import type { Token } from './token.js';
@@ -27,6 +34,12 @@ export interface LoadOptions {
    * variable (`1`/`stderr`, or a file path).
    */
   readonly trace?: boolean | TraceSink;
+  /**
+   * Where C calls may run: `'auto'` (default) lets calls measured cheap on this module (attribute
+   * reads, searches, Init calls) run inline on the main thread; `'worker'` keeps every call on a
+   * worker thread. Default: the `PKCS11_TS_EXECUTION` environment variable, else `'auto'`.
+   */
+  readonly execution?: ExecutionMode;
 }
 
 /** Options of {@link Library.waitForSlotEvent}. */
@@ -46,7 +59,7 @@ export class Library implements AsyncDisposable {
   private constructor(path: string, options: LoadOptions, module: LoadedModule) {
     this.#path = path;
     this.#options = options;
-    this.#ctx = new ModuleContext(module, traceSink(options.trace));
+    this.#ctx = contextFor(module, options);
   }
 
   /**
@@ -60,7 +73,14 @@ export class Library implements AsyncDisposable {
     if (options.initReserved !== undefined && typeof options.initReserved !== 'string') {
       throw new TypeError('options.initReserved must be a string');
     }
-    if (options.trace !== undefined && typeof options.trace !== 'boolean' && typeof options.trace !== 'function') {
+    if (options.execution !== undefined && options.execution !== 'auto' && options.execution !== 'worker') {
+      throw new TypeError("options.execution must be 'auto' or 'worker'");
+    }
+    if (
+      options.trace !== undefined &&
+      typeof options.trace !== 'boolean' &&
+      typeof options.trace !== 'function'
+    ) {
       throw new TypeError('options.trace must be a boolean or a function');
     }
     return new Library(path, options, await acquire(path, options));
@@ -73,7 +93,8 @@ export class Library implements AsyncDisposable {
 
   /** The module's context; throws once the library was finalized. @internal */
   get context(): ModuleContext {
-    if (!this.#ctx) throw new Pkcs11Error('C_GetFunctionList', ReturnValue.CRYPTOKI_NOT_INITIALIZED, 'library finalized');
+    if (!this.#ctx)
+      throw new Pkcs11Error('C_GetFunctionList', ReturnValue.CRYPTOKI_NOT_INITIALIZED, 'library finalized');
     return this.#ctx;
   }
 
@@ -100,7 +121,9 @@ export class Library implements AsyncDisposable {
       writeULong(countBuf, 0, 0);
       await ctx.call('C_GetSlotList', present ? 1 : 0, null, countBuf);
       const count = Number(readULong(countBuf, 0));
-      const ids = allocBuffer(Math.max(count, 1) * ULONG_SIZE);
+      // No slots: done. (p11-kit's client answers a list call with a zero count BUFFER_TOO_SMALL, forever.)
+      if (count === 0) return [];
+      const ids = allocBuffer(count * ULONG_SIZE);
       const rv = await ctx.invoke('C_GetSlotList', present ? 1 : 0, ids, countBuf);
       if (rv === ReturnValue.BUFFER_TOO_SMALL) continue;
       check('C_GetSlotList', rv);
@@ -131,7 +154,8 @@ export class Library implements AsyncDisposable {
     const tokens = await this.getTokens(filter);
     const what = describeFilter(filter);
     if (tokens.length === 0) throw new NoSuchTokenError(`no token matches ${what}`);
-    if (tokens.length > 1) throw new MultipleTokensError(`${tokens.length} tokens match ${what}; narrow the filter`);
+    if (tokens.length > 1)
+      throw new MultipleTokensError(`${tokens.length} tokens match ${what}; narrow the filter`);
     return tokens[0] as Token;
   }
 
@@ -142,7 +166,10 @@ export class Library implements AsyncDisposable {
    */
   async waitForSlotEvent(options: WaitOptions = {}): Promise<Slot> {
     const interval = options.pollInterval ?? 200;
-    if (!Number.isFinite(interval) || interval < 1) throw new RangeError('options.pollInterval must be at least 1 ms');
+    // Timers take at most 2^31-1 ms; a longer interval would silently become 1 ms.
+    if (!Number.isFinite(interval) || interval < 1 || interval > 0x7fffffff) {
+      throw new RangeError('options.pollInterval must be within 1..2147483647 ms');
+    }
     const slotBuf = allocBuffer(ULONG_SIZE);
     for (;;) {
       options.signal?.throwIfAborted();
@@ -166,7 +193,7 @@ export class Library implements AsyncDisposable {
   /** Finalizes and initialises again (a fresh module state, as after a device reset). */
   async reinitialize(): Promise<void> {
     await this.finalize();
-    this.#ctx = new ModuleContext(await acquire(this.#path, this.#options), traceSink(this.#options.trace));
+    this.#ctx = contextFor(await acquire(this.#path, this.#options), this.#options);
   }
 
   /** Same as {@link finalize}: the module is unloaded once no holder is left. */
@@ -192,6 +219,10 @@ async function acquire(path: string, options: LoadOptions): Promise<LoadedModule
   }
 }
 
+function contextFor(module: LoadedModule, options: LoadOptions): ModuleContext {
+  return new ModuleContext(module, traceSink(options.trace), options.execution ?? executionFromEnv());
+}
+
 function traceSink(option: LoadOptions['trace']): TraceSink | undefined {
   if (typeof option === 'function') return option;
   if (option === true) return sinkFromEnv('stderr');
@@ -208,6 +239,8 @@ function describeFilter(filter: TokenFilter): string {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Aborted while the last poll ran: its 'abort' event is gone, so waiting for it would wait out `ms`.
+    if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(done, ms);
     function done(): void {
       signal?.removeEventListener('abort', abort);

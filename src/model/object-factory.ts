@@ -9,20 +9,54 @@ import type { Session } from './session.js';
 
 type ObjectClassCtor = new (session: Session, handle: bigint, summary: Summary) => PkcsObject;
 
-const CLASSES = new Map<number, ObjectClassCtor>([
-  [ObjectClass.PUBLIC_KEY, PublicKey],
-  [ObjectClass.PRIVATE_KEY, PrivateKey],
-  [ObjectClass.SECRET_KEY, SecretKey],
-  [ObjectClass.DOMAIN_PARAMETERS, DomainParameters],
-  [ObjectClass.CERTIFICATE, Certificate],
-  [ObjectClass.DATA, Data],
-]);
+/**
+ * Built on first use, not at load: keys.ts imports this file (for objectFor) and this file needs
+ * keys.ts's classes, so whichever of the two is imported first must not find the other half-loaded.
+ */
+let classes: Map<number, ObjectClassCtor> | undefined;
+function classFor(objectClass: number): ObjectClassCtor {
+  classes ??= new Map<number, ObjectClassCtor>([
+    [ObjectClass.PUBLIC_KEY, PublicKey],
+    [ObjectClass.PRIVATE_KEY, PrivateKey],
+    [ObjectClass.SECRET_KEY, SecretKey],
+    [ObjectClass.DOMAIN_PARAMETERS, DomainParameters],
+    [ObjectClass.CERTIFICATE, Certificate],
+    [ObjectClass.DATA, Data],
+  ]);
+  return classes.get(objectClass) ?? PkcsObject;
+}
 
 /** Reads the summary of `handle` and wraps it in the class its `CKA_CLASS` calls for. */
 export async function objectFor(session: Session, handle: bigint): Promise<PkcsObject> {
   const summary = await session.exclusive('C_GetAttributeValue', ({ handle: h, invoke }) =>
     readAttributes(invoke, h, handle, SUMMARY),
   );
-  const Ctor = CLASSES.get(summary.get(Attribute.CLASS) as number) ?? PkcsObject;
+  const Ctor = classFor(summary.get(Attribute.CLASS) as number);
   return new Ctor(session, handle, summary);
+}
+
+/**
+ * Wraps objects the caller has just made (created, copied, generated, unwrapped, derived). When
+ * one of them cannot be read back, the caller would never get its handle, so every one of them is
+ * destroyed (as far as the token lets us) before the error is thrown: a failed call leaves no
+ * object behind, not even a stored one.
+ */
+export async function adoptObjects(session: Session, handles: readonly bigint[]): Promise<PkcsObject[]> {
+  try {
+    const objects: PkcsObject[] = [];
+    for (const handle of handles) objects.push(await objectFor(session, handle));
+    return objects;
+  } catch (error) {
+    for (const object of handles) {
+      await session
+        .exclusive('C_DestroyObject', ({ handle, invoke }) => invoke('C_DestroyObject', handle, object))
+        .catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+/** {@link adoptObjects} for one new object. */
+export async function adoptObject(session: Session, handle: bigint): Promise<PkcsObject> {
+  return (await adoptObjects(session, [handle]))[0] as PkcsObject;
 }

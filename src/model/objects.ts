@@ -8,9 +8,9 @@ import { Attribute, ObjectClass } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { check } from '../core/errors.js';
 import { readAttributes } from '../core/attribute-read.js';
-import { encodeTemplate, type AttributeValue, type Template } from '../core/template.js';
+import { checkHandle, encodeTemplate, type AttributeValue, type Template } from '../core/template.js';
 import type { Session } from './session.js';
-import { objectFor } from './object-factory.js';
+import { adoptObject } from './object-factory.js';
 
 /** Attributes read once when an object is found, so `label`, `id`, `keyType`, `keyLength` are at hand. */
 export const SUMMARY = [
@@ -37,7 +37,9 @@ export class PkcsObject {
     readonly handle: bigint,
     /** Attributes read when the object was found (class, label, id, key type and size). */
     readonly summary: Summary,
-  ) {}
+  ) {
+    this.handle = checkHandle(handle, 'handle');
+  }
 
   /** `CKA_CLASS`. */
   get objectClass(): number {
@@ -66,7 +68,8 @@ export class PkcsObject {
   async getAttributes(attributes: readonly number[]): Promise<Record<number, AttributeValue | undefined>> {
     if (!Array.isArray(attributes)) throw new TypeError('attributes must be an array of attribute numbers');
     const types = attributes.map((a, i) => {
-      if (!Number.isSafeInteger(a) || a < 0) throw new TypeError(`attributes[${i}] must be an attribute number`);
+      if (!Number.isSafeInteger(a) || a < 0)
+        throw new TypeError(`attributes[${i}] must be an attribute number`);
       return a;
     });
     const values = await this.session.exclusive('C_GetAttributeValue', ({ handle, invoke }) =>
@@ -79,7 +82,10 @@ export class PkcsObject {
   async set(template: Template): Promise<void> {
     const encoded = encodeTemplate(template);
     await this.session.exclusive('C_SetAttributeValue', async ({ handle, invoke }) =>
-      check('C_SetAttributeValue', await invoke('C_SetAttributeValue', handle, this.handle, encoded.buf, encoded.count)),
+      check(
+        'C_SetAttributeValue',
+        await invoke('C_SetAttributeValue', handle, this.handle, encoded.buf, encoded.count),
+      ),
     );
   }
 
@@ -88,10 +94,13 @@ export class PkcsObject {
     const encoded = encodeTemplate(template);
     const h = await this.session.exclusive('C_CopyObject', async ({ handle, invoke }) => {
       const out = allocBuffer(ULONG_SIZE);
-      check('C_CopyObject', await invoke('C_CopyObject', handle, this.handle, encoded.buf, encoded.count, out));
+      check(
+        'C_CopyObject',
+        await invoke('C_CopyObject', handle, this.handle, encoded.buf, encoded.count, out),
+      );
       return readULong(out, 0);
     });
-    return objectFor(this.session, h);
+    return adoptObject(this.session, h);
   }
 
   /** `C_DestroyObject`. */

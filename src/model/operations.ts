@@ -3,13 +3,17 @@
  * streamed. Each one holds its session from Init to the last call, so nothing else runs on the
  * session in between, and every output buffer is sized by the module.
  */
+import type { CArg } from '../sys/binding.js';
 import type { FunctionName } from '../sys/functions.js';
-import { ReturnValue } from '../sys/constants.js';
+import type { ChainCall, ChainResult } from '../sys/lanes.js';
+import { ULONG_SIZE, allocBuffer, readULongNumber, writeULong } from '../sys/abi.js';
+import { Mechanism, ReturnValue } from '../sys/constants.js';
 import { Pkcs11Error, check } from '../core/errors.js';
-import { encodeMechanism, type MechanismSpec } from '../core/mechanism.js';
+import { encodeMechanism, mechanismOf, type MechanismSpec } from '../core/mechanism.js';
 import { callWithOutput } from '../core/output.js';
 import { describeType } from '../core/template.js';
 import type { Session, SessionScope } from './session.js';
+import { endOperation, endUnused } from './unfinished.js';
 
 /** Bytes to process: a byte array, or a string taken as UTF-8. */
 export type BytesLike = Uint8Array | string;
@@ -25,22 +29,54 @@ export interface OperationFunctions {
   readonly final: FunctionName;
 }
 
-export const ENCRYPT: OperationFunctions = { init: 'C_EncryptInit', single: 'C_Encrypt', update: 'C_EncryptUpdate', final: 'C_EncryptFinal' };
-export const DECRYPT: OperationFunctions = { init: 'C_DecryptInit', single: 'C_Decrypt', update: 'C_DecryptUpdate', final: 'C_DecryptFinal' };
-export const SIGN: OperationFunctions = { init: 'C_SignInit', single: 'C_Sign', update: 'C_SignUpdate', final: 'C_SignFinal' };
-export const VERIFY: OperationFunctions = { init: 'C_VerifyInit', single: 'C_Verify', update: 'C_VerifyUpdate', final: 'C_VerifyFinal' };
-export const DIGEST: OperationFunctions = { init: 'C_DigestInit', single: 'C_Digest', update: 'C_DigestUpdate', final: 'C_DigestFinal' };
+export const ENCRYPT: OperationFunctions = {
+  init: 'C_EncryptInit',
+  single: 'C_Encrypt',
+  update: 'C_EncryptUpdate',
+  final: 'C_EncryptFinal',
+};
+export const DECRYPT: OperationFunctions = {
+  init: 'C_DecryptInit',
+  single: 'C_Decrypt',
+  update: 'C_DecryptUpdate',
+  final: 'C_DecryptFinal',
+};
+export const SIGN: OperationFunctions = {
+  init: 'C_SignInit',
+  single: 'C_Sign',
+  update: 'C_SignUpdate',
+  final: 'C_SignFinal',
+};
+export const VERIFY: OperationFunctions = {
+  init: 'C_VerifyInit',
+  single: 'C_Verify',
+  update: 'C_VerifyUpdate',
+  final: 'C_VerifyFinal',
+};
+export const DIGEST: OperationFunctions = {
+  init: 'C_DigestInit',
+  single: 'C_Digest',
+  update: 'C_DigestUpdate',
+  final: 'C_DigestFinal',
+};
 
-/** Validates and converts one chunk of input. */
+/**
+ * Empty input as C must get it: a pointer with length 0. An empty buffer of its own reaches C as
+ * NULL, which modules refuse with CKR_ARGUMENTS_BAD, and that answer leaves the operation active.
+ */
+const NO_BYTES = new Uint8Array(new ArrayBuffer(1), 0, 0);
+
+/** Validates and converts one chunk of input (or a signature); empty input becomes {@link NO_BYTES}. */
 export function toBytes(data: unknown, what: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return data.byteLength > 0 ? data : NO_BYTES;
+  if (typeof data === 'string') return data.length > 0 ? Buffer.from(data, 'utf8') : NO_BYTES;
   throw new TypeError(`${what} must be a Uint8Array or string, got ${describeType(data)}`);
 }
 
 /** Whether `value` is something to stream rather than one buffer. */
 export function isStream(value: unknown): value is DataStream {
-  if (value instanceof Uint8Array || typeof value === 'string' || value === null || typeof value !== 'object') return false;
+  if (value instanceof Uint8Array || typeof value === 'string' || value === null || typeof value !== 'object')
+    return false;
   return Symbol.asyncIterator in value || Symbol.iterator in value;
 }
 
@@ -62,19 +98,189 @@ async function init(scope: SessionScope, op: Operation, mechanism: Buffer): Prom
       ? await scope.invoke(fns.init, scope.handle, mechanism)
       : await scope.invoke(fns.init, scope.handle, mechanism, key);
   check(fns.init, rv);
-  await op.afterInit?.(scope);
+  try {
+    await op.afterInit?.(scope);
+  } catch (error) {
+    // A failed context-specific login leaves the operation active: end it, or the session is stuck.
+    await endUnused(scope.invoke, scope.handle, fns.single);
+    throw error;
+  }
+}
+
+/** Outputs larger than this are not remembered as the next call's buffer size. */
+const MAX_REMEMBERED_OUTPUT = 16 * 1024;
+/** How many sizes are remembered before starting over (one per function, mechanism and key). */
+const MAX_REMEMBERED = 4096;
+/** The largest output seen per function, mechanism and key (`C_Sign:4161:2`), up to MAX_REMEMBERED_OUTPUT. */
+const usualOutput = new Map<string, number>();
+
+function outputKey(fn: FunctionName, op: Operation): string {
+  return `${fn}:${mechanismOf(op.mechanism).mechanism}:${op.key ?? ''}`;
+}
+
+/** Encryptions whose output is the modulus size, whatever the input: only a size seen before will do. */
+const RSA_ENCRYPTION: ReadonlySet<number> = new Set([
+  Mechanism.RSA_PKCS,
+  Mechanism.RSA_X_509,
+  Mechanism.RSA_PKCS_OAEP,
+  Mechanism.RSA_PKCS_TPM_1_1,
+  Mechanism.RSA_PKCS_OAEP_TPM_1_1,
+]);
+
+/**
+ * The buffer to offer `fn` at once instead of asking for the length first (a saved C call), or
+ * undefined to ask. An offer must not fall short: on a buffer that is too small NSS softokn ends
+ * the operation (C_Encrypt, hashed C_Sign, the Finals) or fails it (RSA C_Encrypt gives
+ * CKR_DEVICE_ERROR), and its size query for AES-GCM forgets the tag. So we offer only what is
+ * enough: decryption never gives more than its input, a symmetric encryption at most its input
+ * plus padding or a tag (64 covers both), and a signature, digest or RSA encryption the size this
+ * key and mechanism gave before.
+ */
+function outputRoom(fn: FunctionName, op: Operation, input: number | undefined): number | undefined {
+  const seen = usualOutput.get(outputKey(fn, op)) ?? 0;
+  let room = seen;
+  if (fn === 'C_Decrypt' || fn === 'C_DecryptUpdate') room = input ?? 0;
+  else if (fn === 'C_EncryptUpdate') room = (input ?? 0) + 64;
+  else if (fn === 'C_Encrypt')
+    room = RSA_ENCRYPTION.has(mechanismOf(op.mechanism).mechanism) ? seen : (input ?? 0) + 64;
+  else if (fn === 'C_EncryptFinal' || fn === 'C_DecryptFinal') room = 0;
+  return room > 0 ? room : undefined;
+}
+
+/** Remembers an output's size as the next {@link outputRoom} of this function, mechanism and key. */
+function remember(fn: FunctionName, op: Operation, output: Buffer): Buffer {
+  const key = outputKey(fn, op);
+  if (output.length <= MAX_REMEMBERED_OUTPUT && output.length > (usualOutput.get(key) ?? 0)) {
+    if (usualOutput.size >= MAX_REMEMBERED) usualOutput.clear();
+    usualOutput.set(key, output.length);
+  }
+  return output;
+}
+
+/** `fn(...args, pOut, pulOutLen)` with its output sized by {@link outputRoom} first, by the module after. */
+async function sizedCall(
+  scope: SessionScope,
+  fn: FunctionName,
+  op: Operation,
+  args: CArg[],
+  input?: number,
+): Promise<Buffer> {
+  return remember(fn, op, await callWithOutput(scope.invoke, fn, args, outputRoom(fn, op, input)));
 }
 
 /**
  * A one-shot operation producing output (encrypt, decrypt, sign, digest):
- * Init then the single-part call, under one hold of the session.
+ * Init then the single-part call, under one hold of the session. `sizeHint` overrides the
+ * remembered output size.
  */
-export function runOneShot(session: Session, op: Operation, data: Uint8Array, sizeHint?: number): Promise<Buffer> {
+export function runOneShot(
+  session: Session,
+  op: Operation,
+  data: Uint8Array,
+  sizeHint?: number,
+): Promise<Buffer> {
   const mech = encodeMechanism(op.mechanism);
-  return session.exclusive(op.fns.init, async (scope) => {
-    await init(scope, op, mech);
-    return callWithOutput(scope.invoke, op.fns.single, [scope.handle, data, data.byteLength], sizeHint);
+  return counted(session, (crowded) => {
+    if (inLane(session, op, crowded)) {
+      const room = sizeHint ?? outputRoom(op.fns.single, op, data.byteLength);
+      return outputOf(op, [op.fns.init, op.fns.single], room, (out, len) =>
+        chained(session, op.fns.init, (handle) => [
+          initCall(handle, op, mech),
+          { fn: op.fns.single, args: [handle, data, data.byteLength, out, len], sized: true },
+        ]),
+      );
+    }
+    return session.exclusive(op.fns.init, async (scope) => {
+      await init(scope, op, mech);
+      const args = [scope.handle, data, data.byteLength];
+      if (sizeHint !== undefined) return callWithOutput(scope.invoke, op.fns.single, args, sizeHint);
+      return sizedCall(scope, op.fns.single, op, args, data.byteLength);
+    });
   });
+}
+
+/** One-shot operations called on each session and not finished yet. */
+const outstanding = new WeakMap<Session, number>();
+
+/**
+ * Runs a one-shot operation counted as outstanding on its session until it settles, telling `run`
+ * whether others were outstanding when it was called: only then does a chain in the session's
+ * lane pay (it runs while the main thread handles the others); a caller alone on its session gets
+ * its answer sooner from the usual calls than from a round trip to a lane.
+ */
+function counted<T>(session: Session, run: (crowded: boolean) => Promise<T>): Promise<T> {
+  const before = outstanding.get(session) ?? 0;
+  outstanding.set(session, before + 1);
+  const done = (): void => {
+    const left = (outstanding.get(session) ?? 1) - 1;
+    if (left > 0) outstanding.set(session, left);
+    else outstanding.delete(session);
+  };
+  let result: Promise<T>;
+  try {
+    result = run(before > 0);
+  } catch (error) {
+    done();
+    throw error;
+  }
+  return result.finally(done);
+}
+
+/**
+ * Whether `op` runs as a chain in the session's lane (execution.ts): when other operations are
+ * outstanding on the session (`crowded`), lanes are on, and nothing of ours must run between its
+ * calls (a context-specific login after Init must).
+ */
+function inLane(session: Session, op: Operation, crowded: boolean): boolean {
+  return crowded && op.afterInit === undefined && session.context.chains;
+}
+
+/** The Init call of `op` as a chain call. */
+function initCall(handle: bigint, op: Operation, mechanism: Buffer): ChainCall {
+  return { fn: op.fns.init, args: op.key === null ? [handle, mechanism] : [handle, mechanism, op.key] };
+}
+
+/**
+ * Hands the chain `calls(handle)` to the session's lane during one turn of the session, and lets
+ * the session go as soon as the chain is in the lane's order: the next caller's chain queues
+ * right behind it instead of waiting for this one's answer. Resolves when the lane has run it.
+ */
+async function chained(
+  session: Session,
+  first: FunctionName,
+  calls: (handle: bigint) => ChainCall[],
+): Promise<ChainResult> {
+  const submitted = await session.exclusive(first, async ({ handle }) => ({
+    result: session.context.chain(handle, calls(handle)) as Promise<ChainResult>,
+  }));
+  return submitted.result;
+}
+
+/**
+ * Runs a chain of the calls `names` whose last is the sized output call (offered `room` bytes, or
+ * NULL to have the lane ask the length), checks every return code, and answers the output: in
+ * our buffer when it fitted, in the lane's when the lane had to grow it.
+ */
+async function outputOf(
+  op: Operation,
+  names: readonly FunctionName[],
+  room: number | undefined,
+  run: (out: Buffer | null, len: Buffer) => Promise<ChainResult>,
+): Promise<Buffer> {
+  const fn = names[names.length - 1] as FunctionName;
+  const out = room === undefined ? null : allocBuffer(room);
+  const len = allocBuffer(ULONG_SIZE);
+  writeULong(len, 0, room ?? 0);
+  const { rvs, outputs } = await run(out, len);
+  rvs.forEach((rv, i) => check(names[i] as FunctionName, rv));
+  const last = names.length - 1;
+  const grown = outputs[last];
+  if (grown) return remember(fn, op, Buffer.from(grown.buffer, grown.byteOffset, grown.byteLength));
+  if (out === null) throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'the lane answered no output');
+  const written = readULongNumber(len, 0);
+  if (written > out.length)
+    throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module wrote past the buffer');
+  return remember(fn, op, out.subarray(0, written));
 }
 
 /** Return codes of C_Verify/C_VerifyFinal that mean "this signature is wrong", not "something failed". */
@@ -87,21 +293,73 @@ function verdict(fn: string, rv: number): boolean {
 }
 
 /** One-shot verify: true for a good signature, false for a bad one, an error for anything else. */
-export function runVerify(session: Session, op: Operation, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function runVerify(
+  session: Session,
+  op: Operation,
+  data: Uint8Array,
+  given: Uint8Array,
+): Promise<boolean> {
+  const signature = toBytes(given, 'signature');
   const mech = encodeMechanism(op.mechanism);
-  return session.exclusive(op.fns.init, async (scope) => {
-    await init(scope, op, mech);
-    return verdict('C_Verify', await scope.invoke('C_Verify', scope.handle, data, data.byteLength, signature, signature.byteLength));
+  return counted(session, async (crowded) => {
+    if (inLane(session, op, crowded)) {
+      const { rvs } = await chained(session, op.fns.init, (handle) => [
+        initCall(handle, op, mech),
+        { fn: 'C_Verify', args: [handle, data, data.byteLength, signature, signature.byteLength] },
+      ]);
+      check(op.fns.init, rvs[0] as number);
+      return verdict('C_Verify', rvs[1] as number);
+    }
+    return session.exclusive(op.fns.init, async (scope) => {
+      await init(scope, op, mech);
+      return verdict(
+        'C_Verify',
+        await scope.invoke('C_Verify', scope.handle, data, data.byteLength, signature, signature.byteLength),
+      );
+    });
   });
 }
 
+/** Chunks of a stream in flight in the session's lane at once: enough to keep the lane busy. */
+const WINDOW = 4;
+
 /**
- * Ends an operation whose loop failed part-way. Errors from the module already ended it; an
- * exception of ours (a bad chunk from the caller's stream) did not, so it is ended by a Final
- * call whose result is discarded.
+ * Feeds each chunk of `source` to `submit` with up to `window` submissions in flight, and yields
+ * their results in order. Whatever ends the loop (a failed submission, a bad chunk, a consumer
+ * that stops), every submission has settled before the caller goes on, so nothing of this
+ * stream still runs when the operation is ended or the session let go.
+ */
+async function* inOrder<T>(
+  source: DataStream,
+  submit: (bytes: Uint8Array) => Promise<T>,
+  window: number,
+): AsyncGenerator<T> {
+  const inFlight: Promise<T>[] = [];
+  try {
+    for await (const chunk of source) {
+      const submitted = submit(toBytes(chunk, 'stream chunk'));
+      // Awaited in turn below; until then a failure must not count as unhandled.
+      submitted.catch(() => undefined);
+      inFlight.push(submitted);
+      if (inFlight.length >= window) yield await (inFlight.shift() as Promise<T>);
+    }
+    while (inFlight.length > 0) yield await (inFlight.shift() as Promise<T>);
+  } finally {
+    await Promise.allSettled(inFlight);
+  }
+}
+
+/**
+ * Ends an operation that failed part-way, then rethrows. Modules differ in what an error leaves
+ * active, whatever the standard says: an exception of ours (a bad chunk from the caller's stream)
+ * always does; NSS softokn keeps a decryption going after an Update's CKR_ENCRYPTED_DATA_LEN_RANGE;
+ * SoftHSM2 keeps an operation whose Final it refused because it cannot run it in parts. So every
+ * error but CKR_BUFFER_TOO_SMALL (the session's to end, see unfinished.ts) gets unfinished.ts's
+ * endOperation; where nothing was left, its calls change nothing.
  */
 async function abandon(scope: SessionScope, fns: OperationFunctions, error: unknown): Promise<never> {
-  if (!(error instanceof Pkcs11Error)) await callWithOutput(scope.invoke, fns.final, [scope.handle]).catch(() => undefined);
+  const tooSmall = error instanceof Pkcs11Error && error.rv === ReturnValue.BUFFER_TOO_SMALL;
+  if (!tooSmall) await endOperation(scope.invoke, scope.handle, fns);
   throw error;
 }
 
@@ -119,16 +377,27 @@ export function runAccumulate(
   const mech = encodeMechanism(op.mechanism);
   return session.exclusive(fns.init, async (scope) => {
     await init(scope, op, mech);
+    const lanes = session.context.chains;
+    const update = async (bytes: Uint8Array): Promise<void> => {
+      const args = [scope.handle, bytes, bytes.byteLength];
+      if (!lanes) return check(fns.update, await scope.invoke(fns.update, ...args));
+      const { rvs } = (await session.context.chain(scope.handle, [{ fn: fns.update, args }])) as ChainResult;
+      check(fns.update, rvs[0] as number);
+    };
     try {
-      for await (const chunk of source) {
-        const bytes = toBytes(chunk, 'stream chunk');
-        check(fns.update, await scope.invoke(fns.update, scope.handle, bytes, bytes.byteLength));
-      }
+      for await (const _ of inOrder(source, update, lanes ? WINDOW : 1));
     } catch (e) {
       return abandon(scope, fns, e);
     }
-    if (signature) return verdict(fns.final, await scope.invoke(fns.final, scope.handle, signature, signature.byteLength));
-    return callWithOutput(scope.invoke, fns.final, [scope.handle]);
+    try {
+      if (signature) {
+        const bytes = toBytes(signature, 'signature');
+        return verdict(fns.final, await scope.invoke(fns.final, scope.handle, bytes, bytes.byteLength));
+      }
+      return await sizedCall(scope, fns.final, op, [scope.handle]);
+    } catch (e) {
+      return abandon(scope, fns, e);
+    }
   });
 }
 
@@ -161,13 +430,25 @@ export async function* runTransform(
   let finished = false;
   try {
     await init(scope, op, mech);
+    const lanes = session.context.chains;
+    const update = (bytes: Uint8Array): Promise<Buffer> => {
+      const n = bytes.byteLength;
+      if (!lanes) return sizedCall(scope, fns.update, op, [scope.handle, bytes, n], n);
+      return outputOf(
+        op,
+        [fns.update],
+        outputRoom(fns.update, op, n),
+        (out, len) =>
+          session.context.chain(scope.handle, [
+            { fn: fns.update, args: [scope.handle, bytes, n, out, len], sized: true },
+          ]) as Promise<ChainResult>,
+      );
+    };
     try {
-      for await (const chunk of source) {
-        const bytes = toBytes(chunk, 'stream chunk');
-        const out = await callWithOutput(scope.invoke, fns.update, [scope.handle, bytes, bytes.byteLength]);
+      for await (const out of inOrder(source, update, lanes ? WINDOW : 1)) {
         if (out.length > 0) yield out;
       }
-      const last = await callWithOutput(scope.invoke, fns.final, [scope.handle]);
+      const last = await sizedCall(scope, fns.final, op, [scope.handle]);
       finished = true;
       if (last.length > 0) yield last;
     } catch (e) {

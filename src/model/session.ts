@@ -13,10 +13,18 @@ import { MultipleObjectsError, NoSuchKeyError, Pkcs11Error, check } from '../cor
 import { CK_SESSION_INFO, decodeSessionInfo, type SessionInfo } from '../core/info.js';
 import type { Invoke } from '../core/invoke.js';
 import { SerialQueue } from '../core/queue.js';
-import { checkULong, describeType, encodeTemplate, type Template } from '../core/template.js';
+import {
+  checkHandle,
+  checkULong,
+  describeType,
+  encodeTemplate,
+  type EncodedTemplate,
+  type Template,
+} from '../core/template.js';
+import { createObjects } from './quirks.js';
 import type { ModuleContext } from './context.js';
 import type { PkcsObject } from './objects.js';
-import { objectFor } from './object-factory.js';
+import { adoptObject, objectFor } from './object-factory.js';
 import { checkPin, withPin, type Pin } from './secret.js';
 import { searchTemplate, type KeyQuery } from './search.js';
 import type { Token } from './token.js';
@@ -33,11 +41,21 @@ import {
 import type { DomainParameters } from './keys.js';
 import type { NewKeyOptions } from './templates.js';
 import { digest, type DigestInput } from './digest.js';
+import { UnfinishedOperation } from './unfinished.js';
 
 /** Sessions dropped without `close()` are closed when garbage-collected, so handles are not leaked forever. */
 const leaked = new FinalizationRegistry<{ ctx: ModuleContext; handle: bigint }>(({ ctx, handle }) => {
   void ctx.invoke('C_CloseSession', handle).catch(() => undefined);
 });
+
+/** C_CloseSession return codes meaning the session no longer exists, so closing it succeeded. */
+const ALREADY_CLOSED: ReadonlySet<number> = new Set([
+  ReturnValue.SESSION_HANDLE_INVALID,
+  ReturnValue.SESSION_CLOSED,
+  ReturnValue.CRYPTOKI_NOT_INITIALIZED,
+  // The token was pulled out: its sessions went with it (the first call after says so).
+  ReturnValue.DEVICE_REMOVED,
+]);
 
 /** How many handles each `C_FindObjects` call asks for. */
 const FIND_BATCH = 256;
@@ -52,6 +70,10 @@ export interface SessionScope {
 export class Session implements AsyncDisposable {
   readonly #queue = new SerialQueue();
   readonly #ctx: ModuleContext;
+  /** An operation the module kept after we gave up on its output, ended before the next task. */
+  readonly #unfinished = new UnfinishedOperation();
+  /** The context's invoke, watched by {@link #unfinished}. */
+  readonly #invoke: Invoke;
   #closed = false;
 
   constructor(
@@ -62,8 +84,10 @@ export class Session implements AsyncDisposable {
     /** Whether the session is read-write. */
     readonly rw: boolean,
   ) {
+    this.handle = checkHandle(handle, 'handle');
     this.#ctx = token.slot.library.context;
-    leaked.register(this, { ctx: this.#ctx, handle }, this);
+    this.#invoke = this.#unfinished.watch(this.#ctx.invoke);
+    leaked.register(this, { ctx: this.#ctx, handle: this.handle }, this);
   }
 
   /** Whether {@link close} has been called. */
@@ -84,7 +108,8 @@ export class Session implements AsyncDisposable {
   exclusive<T>(fn: string, task: (scope: SessionScope) => Promise<T>): Promise<T> {
     return this.#queue.run(async () => {
       if (this.#closed) throw new Pkcs11Error(fn, ReturnValue.SESSION_CLOSED, 'the session was closed');
-      return task({ handle: this.handle, invoke: this.#ctx.invoke });
+      await this.#unfinished.finish(this.#invoke);
+      return task({ handle: this.handle, invoke: this.#invoke });
     });
   }
 
@@ -98,8 +123,9 @@ export class Session implements AsyncDisposable {
       this.#closed = true;
       leaked.unregister(this);
       const rv = await this.#ctx.invoke('C_CloseSession', this.handle);
-      // A session the module already dropped (device removed, C_CloseAllSessions) counts as closed.
-      if (rv !== ReturnValue.SESSION_HANDLE_INVALID && rv !== ReturnValue.SESSION_CLOSED) check('C_CloseSession', rv);
+      // A session the module already dropped (device removed, C_CloseAllSessions, or every session
+      // ended by C_Finalize) counts as closed.
+      if (!ALREADY_CLOSED.has(rv)) check('C_CloseSession', rv);
     });
   }
 
@@ -122,7 +148,10 @@ export class Session implements AsyncDisposable {
    * through another session of this application is not an error. `pin` may be `PROTECTED_AUTH`
    * (a symbol) to use the token's PIN pad.
    */
-  login(pin: Pin | symbol, options: { userType?: number; username?: string | undefined } = {}): Promise<void> {
+  login(
+    pin: Pin | symbol,
+    options: { userType?: number; username?: string | undefined } = {},
+  ): Promise<void> {
     const userType = Number(checkULong(options.userType ?? UserType.USER, 'options.userType'));
     const username = options.username;
     const fn = username === undefined ? 'C_Login' : 'C_LoginUser';
@@ -145,13 +174,17 @@ export class Session implements AsyncDisposable {
 
   /** `C_Logout`: logs the user out of every session of this application with the token. */
   logout(): Promise<void> {
-    return this.exclusive('C_Logout', async ({ handle, invoke }) => check('C_Logout', await invoke('C_Logout', handle)));
+    return this.exclusive('C_Logout', async ({ handle, invoke }) =>
+      check('C_Logout', await invoke('C_Logout', handle)),
+    );
   }
 
   /** `C_InitPIN`: sets the normal user's PIN; the session must be logged in as SO. */
   initPin(userPin: Pin): Promise<void> {
     return this.exclusive('C_InitPIN', ({ handle, invoke }) =>
-      withPin(userPin, 'userPin', async (p) => check('C_InitPIN', await invoke('C_InitPIN', handle, p, p.length))),
+      withPin(userPin, 'userPin', async (p) =>
+        check('C_InitPIN', await invoke('C_InitPIN', handle, p, p.length)),
+      ),
     );
   }
 
@@ -159,14 +192,19 @@ export class Session implements AsyncDisposable {
   setPin(oldPin: Pin, newPin: Pin): Promise<void> {
     return this.exclusive('C_SetPIN', ({ handle, invoke }) =>
       withPin(oldPin, 'oldPin', (o) =>
-        withPin(newPin, 'newPin', async (n) => check('C_SetPIN', await invoke('C_SetPIN', handle, o, o.length, n, n.length))),
+        withPin(newPin, 'newPin', async (n) =>
+          check('C_SetPIN', await invoke('C_SetPIN', handle, o, o.length, n, n.length)),
+        ),
       ),
     );
   }
 
   /** `C_GenerateRandom`: `length` random bytes from the token's generator. */
   generateRandom(length: number): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`length must be a whole number >= 0, got ${length}`);
+    if (typeof length !== 'number')
+      throw new TypeError(`length must be a number, got ${describeType(length)}`);
+    if (!Number.isSafeInteger(length) || length < 0)
+      throw new RangeError(`length must be a whole number >= 0, got ${length}`);
     if (length > 0x7fffffff) throw new RangeError('length must be below 2^31');
     return this.exclusive('C_GenerateRandom', async ({ handle, invoke }) => {
       const out = allocBuffer(length);
@@ -177,21 +215,27 @@ export class Session implements AsyncDisposable {
 
   /** `C_SeedRandom`: mixes `seed` into the token's generator. */
   seedRandom(seed: Uint8Array): Promise<void> {
-    if (!(seed instanceof Uint8Array)) throw new TypeError(`seed must be a Uint8Array, got ${describeType(seed)}`);
+    if (!(seed instanceof Uint8Array))
+      throw new TypeError(`seed must be a Uint8Array, got ${describeType(seed)}`);
     return this.exclusive('C_SeedRandom', async ({ handle, invoke }) =>
       check('C_SeedRandom', await invoke('C_SeedRandom', handle, seed, seed.byteLength)),
     );
   }
 
-  /** `C_CreateObject`: creates an object from a full template. */
+  /**
+   * `C_CreateObject`: creates an object from a full template. On a token without session objects
+   * (the SmartCard-HSM), `CKA_TOKEN: false` is retried once as a token object, as for generated keys.
+   */
   async createObject(template: Template): Promise<PkcsObject> {
-    const encoded = encodeTemplate(template);
-    const h = await this.exclusive('C_CreateObject', async ({ handle, invoke }) => {
-      const out = allocBuffer(ULONG_SIZE);
-      check('C_CreateObject', await invoke('C_CreateObject', handle, encoded.buf, encoded.count, out));
-      return readULong(out, 0);
-    });
-    return objectFor(this, h);
+    const h = await createObjects(this, [template], ([encoded]) =>
+      this.exclusive('C_CreateObject', async ({ handle, invoke }) => {
+        const out = allocBuffer(ULONG_SIZE);
+        const t = encoded as EncodedTemplate;
+        check('C_CreateObject', await invoke('C_CreateObject', handle, t.buf, t.count, out));
+        return readULong(out, 0);
+      }),
+    );
+    return adoptObject(this, h);
   }
 
   /**
@@ -216,8 +260,10 @@ export class Session implements AsyncDisposable {
       } catch (e) {
         failure = e;
       }
-      // Always end the search; a failure of the search itself wins over one of the ending.
+      // Always end the search; a failure of the search itself wins over one of the ending. A
+      // failed ending is tried once more: a search left active would block every later operation.
       const rv = await invoke('C_FindObjectsFinal', handle);
+      if (rv !== ReturnValue.OK) await invoke('C_FindObjectsFinal', handle);
       if (failure) throw failure;
       check('C_FindObjectsFinal', rv);
       return found;
@@ -255,7 +301,11 @@ export class Session implements AsyncDisposable {
    * @example
    * const aes = await session.generateKey(KeyType.AES, 256, { label: 'file key' });
    */
-  generateKey(keyType: number, keyLength?: number, options?: NewKeyOptions & { mechanism?: number }): Promise<Key> {
+  generateKey(
+    keyType: number,
+    keyLength?: number,
+    options?: NewKeyOptions & { mechanism?: number },
+  ): Promise<Key> {
     return generateKey(this, keyType, keyLength, options);
   }
 

@@ -4,9 +4,16 @@
 import { ULONG_SIZE, allocBuffer, readULong, writeULong } from '../sys/abi.js';
 import { ReturnValue } from '../sys/constants.js';
 import { check } from '../core/errors.js';
-import { CK_MECHANISM_INFO, CK_SLOT_INFO, CK_TOKEN_INFO, decodeMechanismInfo, decodeSlotInfo, decodeTokenInfo } from '../core/info.js';
+import {
+  CK_MECHANISM_INFO,
+  CK_SLOT_INFO,
+  CK_TOKEN_INFO,
+  decodeMechanismInfo,
+  decodeSlotInfo,
+  decodeTokenInfo,
+} from '../core/info.js';
 import type { MechanismInfo, SlotInfo, TokenInfo } from '../core/info.js';
-import { checkULong } from '../core/template.js';
+import { checkHandle, checkULong } from '../core/template.js';
 import type { Library } from './library.js';
 import { Token } from './token.js';
 
@@ -17,7 +24,9 @@ export class Slot {
     readonly library: Library,
     /** The module's `CK_SLOT_ID`. */
     readonly id: bigint,
-  ) {}
+  ) {
+    this.id = checkHandle(id, 'id');
+  }
 
   /** `C_GetSlotInfo`. */
   async getInfo(): Promise<SlotInfo> {
@@ -45,7 +54,10 @@ export class Slot {
     for (;;) {
       writeULong(countBuf, 0, 0);
       await ctx.call('C_GetMechanismList', this.id, null, countBuf);
-      const list = allocBuffer(Math.max(Number(readULong(countBuf, 0)), 1) * ULONG_SIZE);
+      const count = Number(readULong(countBuf, 0));
+      // None (p11-kit-trust): done; p11-kit's client answers a list call with a zero count BUFFER_TOO_SMALL.
+      if (count === 0) return [];
+      const list = allocBuffer(count * ULONG_SIZE);
       const rv = await ctx.invoke('C_GetMechanismList', this.id, list, countBuf);
       if (rv === ReturnValue.BUFFER_TOO_SMALL) continue;
       check('C_GetMechanismList', rv);

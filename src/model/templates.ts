@@ -22,9 +22,12 @@ export interface NewKeyOptions {
 
 function checkOptions(options: NewKeyOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  if (options.store !== undefined && typeof options.store !== 'boolean') throw new TypeError('options.store must be a boolean');
-  if (options.label !== undefined && typeof options.label !== 'string') throw new TypeError('options.label must be a string');
-  if (options.id !== undefined && !(options.id instanceof Uint8Array)) throw new TypeError('options.id must be a Uint8Array');
+  if (options.store !== undefined && typeof options.store !== 'boolean')
+    throw new TypeError('options.store must be a boolean');
+  if (options.label !== undefined && typeof options.label !== 'string')
+    throw new TypeError('options.label must be a string');
+  if (options.id !== undefined && !(options.id instanceof Uint8Array))
+    throw new TypeError('options.id must be a Uint8Array');
   if (options.capabilities !== undefined && !Array.isArray(options.capabilities)) {
     throw new TypeError('options.capabilities must be an array of operation names');
   }
@@ -43,7 +46,10 @@ export function newKeyTemplate(
   checkOptions(options);
   const capabilities = options.capabilities ?? DEFAULT_CAPABILITIES.get(keyType) ?? [];
   const { valueLength } = options;
-  if (valueLength !== undefined && (!Number.isSafeInteger(valueLength) || valueLength <= 0 || valueLength % 8 !== 0)) {
+  if (
+    valueLength !== undefined &&
+    (!Number.isSafeInteger(valueLength) || valueLength <= 0 || valueLength % 8 !== 0)
+  ) {
     throw new RangeError(`key length must be a positive multiple of 8 bits, got ${valueLength}`);
   }
   return {

@@ -20,11 +20,13 @@ export interface TokenFilter {
 function checkFilter(filter: TokenFilter): void {
   if (filter === null || typeof filter !== 'object') throw new TypeError('filter must be an object');
   for (const key of ['tokenLabel', 'tokenSerial'] as const) {
-    if (filter[key] !== undefined && typeof filter[key] !== 'string') throw new TypeError(`filter.${key} must be a string`);
+    if (filter[key] !== undefined && typeof filter[key] !== 'string')
+      throw new TypeError(`filter.${key} must be a string`);
   }
   for (const key of ['tokenFlags', 'slotFlags'] as const) {
     const v = filter[key];
-    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new TypeError(`filter.${key} must be a flag number`);
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0))
+      throw new TypeError(`filter.${key} must be a flag number`);
   }
   if (filter.mechanisms !== undefined && !Array.isArray(filter.mechanisms)) {
     throw new TypeError('filter.mechanisms must be an array of mechanism numbers');
@@ -40,7 +42,8 @@ export async function tokenMatches(token: Token, filter: TokenFilter): Promise<b
   if (filter.tokenLabel !== undefined && info.label !== filter.tokenLabel) return false;
   if (filter.tokenSerial !== undefined && info.serialNumber !== filter.tokenSerial) return false;
   if (filter.tokenFlags !== undefined && !hasAll(info.flags, filter.tokenFlags)) return false;
-  if (filter.slotFlags !== undefined && !hasAll((await token.slot.getInfo()).flags, filter.slotFlags)) return false;
+  if (filter.slotFlags !== undefined && !hasAll((await token.slot.getInfo()).flags, filter.slotFlags))
+    return false;
   if (filter.mechanisms?.length) {
     const supported = new Set(await token.slot.getMechanisms());
     if (!filter.mechanisms.every((m) => supported.has(m))) return false;

@@ -81,9 +81,16 @@ export class Token {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const { userPin, soPin, userType, username } = options;
     if (userPin !== undefined && soPin !== undefined) throw new TypeError('give userPin or soPin, not both');
-    if (options.rw !== undefined && typeof options.rw !== 'boolean') throw new TypeError('options.rw must be a boolean');
-    if (username !== undefined && typeof username !== 'string') throw new TypeError('options.username must be a string');
-    const who = soPin !== undefined ? UserType.SO : userType !== undefined ? checkULong(userType, 'options.userType') : UserType.USER;
+    if (options.rw !== undefined && typeof options.rw !== 'boolean')
+      throw new TypeError('options.rw must be a boolean');
+    if (username !== undefined && typeof username !== 'string')
+      throw new TypeError('options.username must be a string');
+    const who =
+      soPin !== undefined
+        ? UserType.SO
+        : userType !== undefined
+          ? checkULong(userType, 'options.userType')
+          : UserType.USER;
     const rw = options.rw ?? soPin !== undefined;
     const session = await this.#openSession(rw);
     const pin = soPin ?? userPin;
@@ -115,7 +122,9 @@ export class Token {
     if (raw.length > 32) throw new RangeError('label must fit 32 bytes of UTF-8');
     const padded = Buffer.alloc(32, 0x20);
     raw.copy(padded);
-    await withPin(soPin, 'soPin', (pin) => this.slot.library.context.call('C_InitToken', this.slot.id, pin, pin.length, padded));
+    await withPin(soPin, 'soPin', (pin) =>
+      this.slot.library.context.call('C_InitToken', this.slot.id, pin, pin.length, padded),
+    );
   }
 
   /** `C_InitPIN` as the SO: sets the normal user's PIN (in a short read-write SO session). */

@@ -41,12 +41,12 @@ export interface StructLayout<K extends string> {
   readonly fields: { readonly [P in K]: FieldSlot };
 }
 
-function sizeAlign(kind: FieldKind): [number, number] {
+function sizeAlign(kind: FieldKind, ulongSize: number, pointerSize: number): [number, number] {
   switch (kind) {
     case 'ulong':
-      return [ULONG_SIZE, ULONG_SIZE];
+      return [ulongSize, ulongSize];
     case 'pointer':
-      return [POINTER_SIZE, POINTER_SIZE];
+      return [pointerSize, pointerSize];
     case 'byte':
       return [1, 1];
     case 'version':
@@ -57,21 +57,41 @@ function sizeAlign(kind: FieldKind): [number, number] {
 }
 
 /**
- * Lays out a C struct from its members in declaration order, applying natural alignment (capped
- * by {@link STRUCT_PACK}) exactly as a C compiler would.
+ * Lays out a C struct for this platform's ABI: {@link layoutFor} with {@link STRUCT_PACK},
+ * {@link ULONG_SIZE} and {@link POINTER_SIZE}.
  *
  * @example
  * const CK_ATTRIBUTE = layout({ type: 'ulong', pValue: 'pointer', ulValueLen: 'ulong' });
- * CK_ATTRIBUTE.size; // 24 on Linux x86-64
+ * CK_ATTRIBUTE.size; // 24 on Linux x86-64, 16 on Windows x64
  */
 export function layout<K extends string>(members: Record<K, FieldKind>): StructLayout<K> {
+  return layoutFor(members, STRUCT_PACK, ULONG_SIZE);
+}
+
+/**
+ * Lays out a C struct from its members in declaration order for a given ABI, applying natural
+ * alignment capped by `pack` exactly as a C compiler would. Exported so the Windows shapes
+ * (`pack` 1, 4-byte `CK_ULONG`) can be checked on any platform.
+ *
+ * @param pack the `#pragma pack` cap: 1 for Windows' Cryptoki headers, `Infinity` for none.
+ * @param ulongSize `sizeof(CK_ULONG)`: 8 on LP64 (Linux, macOS), 4 on LLP64 (Windows).
+ * @param pointerSize `sizeof(void *)`; defaults to this process's.
+ * @example
+ * layoutFor({ type: 'ulong', pValue: 'pointer', ulValueLen: 'ulong' }, 1, 4, 8).size; // 16
+ */
+export function layoutFor<K extends string>(
+  members: Record<K, FieldKind>,
+  pack: number,
+  ulongSize: number,
+  pointerSize: number = POINTER_SIZE,
+): StructLayout<K> {
   let offset = 0;
   let maxAlign = 1;
   const fields = {} as Record<K, FieldSlot>;
   for (const name of Object.keys(members) as K[]) {
     const kind = members[name];
-    const [size, natural] = sizeAlign(kind);
-    const align = Math.min(natural, STRUCT_PACK);
+    const [size, natural] = sizeAlign(kind, ulongSize, pointerSize);
+    const align = Math.min(natural, pack);
     offset = Math.ceil(offset / align) * align;
     fields[name] = { offset, size, kind };
     offset += size;

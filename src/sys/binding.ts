@@ -46,9 +46,30 @@ const MAX_IN_FLIGHT = 64;
 let inFlight = 0;
 const waiting: (() => void)[] = [];
 
-function release(): void {
-  inFlight--;
-  waiting.shift()?.();
+/**
+ * Takes one of the {@link MAX_IN_FLIGHT} slots: at once (undefined) when one is free, else a
+ * promise that resolves in FIFO order when a finishing call hands its slot over (so the count
+ * never overshoots).
+ */
+function acquireSlot(): Promise<void> | undefined {
+  if (inFlight < MAX_IN_FLIGHT && waiting.length === 0) {
+    inFlight++;
+    return undefined;
+  }
+  return new Promise<void>((resolve) => waiting.push(resolve));
+}
+
+function releaseSlot(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else inFlight--;
+}
+
+/** Runs a koffi function on a worker thread and resolves to its CK_RV. */
+function runOnWorker(fn: KoffiFn, args: readonly CArg[]): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    fn.async(...args, (err: unknown, rv: number | bigint) => (err ? reject(err) : resolve(Number(rv))));
+  });
 }
 
 /** The version of the function list a module handed us. */
@@ -60,7 +81,14 @@ export interface ApiVersion {
 /** A resolved function list. Created by {@link resolveFunctionList}; owned by a module registry entry. */
 export class FunctionTable {
   readonly #fns = new Map<FunctionName, KoffiFn>();
+  /** The C address of each function, for threads of our own that call it (sys/lanes.ts). */
+  readonly #addresses = new Map<FunctionName, bigint>();
+  readonly #closeListeners: (() => void)[] = [];
   #open = true;
+  /** Calls of this table running on worker threads right now. */
+  #running = 0;
+  /** Resolves the wait of {@link shutdown} when the last running call returns. */
+  #idle: (() => void) | undefined;
 
   /** The `CK_VERSION` at the head of the function list (2.x or 3.x). */
   readonly version: ApiVersion;
@@ -71,14 +99,39 @@ export class FunctionTable {
     this.via = via;
     const head = Buffer.from(koffi.view(listAddress, 2));
     this.version = { major: head[0] as number, minor: head[1] as number };
-    const functions = this.version.major >= 3 ? ALL_FUNCTIONS : FUNCTIONS_2_40;
+    // Only C_GetInterface promises the longer 3.x list; a list from C_GetFunctionList is read as
+    // 2.40 whatever its version says, so we never read function pointers past its end.
+    const functions = via === 'C_GetInterface' && this.version.major >= 3 ? ALL_FUNCTIONS : FUNCTIONS_2_40;
     // CK_VERSION is two bytes; the first function pointer follows at pointer alignment.
     const first = POINTER_SIZE;
     const table = Buffer.from(koffi.view(listAddress, first + functions.length * POINTER_SIZE));
     functions.forEach(([name, signature], i) => {
       const address = readPointer(table, first + i * POINTER_SIZE);
-      if (address !== 0n) this.#fns.set(name, koffi.decode(address, prototypeFor(signature)) as KoffiFn);
+      if (address === 0n) return;
+      this.#fns.set(name, koffi.decode(address, prototypeFor(signature)) as KoffiFn);
+      this.#addresses.set(name, address);
     });
+  }
+
+  /** The address of a function the module implements; undefined when it does not or the table is closed. */
+  functionAddress(name: FunctionName): bigint | undefined {
+    return this.#open ? this.#addresses.get(name) : undefined;
+  }
+
+  /**
+   * Counts a call that runs on a thread of our own (sys/lanes.ts) as running, so {@link shutdown}
+   * waits for it as for calls of koffi's threads. Returns the function to call once it has
+   * returned, or undefined when the table is already closed (the call must not be made).
+   */
+  hold(): (() => void) | undefined {
+    if (!this.#open) return undefined;
+    this.#running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#running === 0) this.#idle?.();
+    };
   }
 
   /** Whether the module fills this function's slot (a NULL slot means "not supported"). */
@@ -99,27 +152,52 @@ export class FunctionTable {
 
   /**
    * Calls a function on a worker thread. The argument array (and so every buffer in it) stays
-   * referenced by this closure until the C function has returned.
+   * referenced by this closure until the C function has returned. A call still waiting for a
+   * worker when the table is closed never reaches C.
    */
   async callAsync(name: FunctionName, ...args: CArg[]): Promise<number> {
-    if (!this.#open) return CKR_CRYPTOKI_NOT_INITIALIZED;
-    const fn = this.#fns.get(name);
-    if (!fn) return CKR_FUNCTION_NOT_SUPPORTED;
-    if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => waiting.push(resolve));
-    inFlight++;
+    if (!this.#fns.has(name)) return this.#open ? CKR_FUNCTION_NOT_SUPPORTED : CKR_CRYPTOKI_NOT_INITIALIZED;
+    const turn = acquireSlot();
+    if (turn) await turn;
     try {
-      return await new Promise<number>((resolve, reject) => {
-        fn.async(...args, (err: unknown, rv: number | bigint) => (err ? reject(err) : resolve(Number(rv))));
-      });
+      const fn = this.#fns.get(name);
+      if (!this.#open || !fn) return CKR_CRYPTOKI_NOT_INITIALIZED;
+      this.#running++;
+      try {
+        return await runOnWorker(fn, args);
+      } finally {
+        if (--this.#running === 0) this.#idle?.();
+      }
     } finally {
-      release();
+      releaseSlot();
     }
   }
 
-  /** Makes every later call answer CKR_CRYPTOKI_NOT_INITIALIZED; used once the module is finalized. */
+  /** Makes every later call answer CKR_CRYPTOKI_NOT_INITIALIZED, without waiting for running ones. */
   close(): void {
     this.#open = false;
     this.#fns.clear();
+    for (const listener of this.#closeListeners.splice(0)) listener();
+  }
+
+  /** Calls `listener` when the table closes (at once if it is closed): lanes stop taking chains then. */
+  onClose(listener: () => void): void {
+    if (this.#open) this.#closeListeners.push(listener);
+    else listener();
+  }
+
+  /**
+   * Closes the table, waits until no call of it is running on a worker thread, then, when
+   * `finalize` is true, calls `C_Finalize` (calling it while other threads are inside the module
+   * is undefined behaviour in the standard, and a crash in practice). Returns its CK_RV, or 0.
+   */
+  async shutdown(finalize: boolean): Promise<number> {
+    const cFinalize = this.#fns.get('C_Finalize');
+    this.close();
+    if (this.#running > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
+    this.#idle = undefined;
+    if (!finalize) return 0;
+    return cFinalize ? runOnWorker(cFinalize, [null]) : CKR_FUNCTION_NOT_SUPPORTED;
   }
 }
 
@@ -133,7 +211,11 @@ const INTERFACE_VERSIONS: readonly ApiVersion[] = [
 
 function lookup(lib: LibraryHandle, symbol: string, signature: string): KoffiFn | undefined {
   try {
-    return lib.func(symbol, 'unsigned long', [...signature].map((c) => PARAM_TYPES[c] as string));
+    return lib.func(
+      symbol,
+      'unsigned long',
+      [...signature].map((c) => PARAM_TYPES[c] as string),
+    );
   } catch {
     return undefined;
   }

@@ -110,4 +110,7 @@ export const FUNCTIONS_3_0 = [
 export type FunctionName = (typeof FUNCTIONS_2_40)[number][0] | (typeof FUNCTIONS_3_0)[number][0];
 
 /** Every function in list order, 2.40 first. */
-export const ALL_FUNCTIONS: readonly (readonly [FunctionName, string])[] = [...FUNCTIONS_2_40, ...FUNCTIONS_3_0];
+export const ALL_FUNCTIONS: readonly (readonly [FunctionName, string])[] = [
+  ...FUNCTIONS_2_40,
+  ...FUNCTIONS_3_0,
+];

@@ -6,7 +6,7 @@
  * counted and `C_Finalize` runs only when the last holder lets go.
  */
 import { realpathSync } from 'node:fs';
-import koffi, { type LibraryHandle, type TypeObject } from 'koffi';
+import koffi, { type LibraryHandle } from 'koffi';
 import { FunctionTable, resolveFunctionList } from './binding.js';
 import { layout, writeULong, writePointer, addressOf, allocBuffer } from './abi.js';
 
@@ -54,6 +54,11 @@ interface Entry {
 }
 
 const registry = new Map<string, Entry>();
+/**
+ * Finalizations still running, by registry key. A new load of the same file waits for them, or
+ * its C_Initialize could run before the old C_Finalize and be undone by it.
+ */
+const finalizing = new Map<string, Promise<unknown>>();
 
 /** A loaded and initialised module, shared by everyone holding a reference. */
 export class LoadedModule {
@@ -72,10 +77,14 @@ export class LoadedModule {
     this.#initArgs = initArgs;
   }
 
-  /** Finalizes (when we initialised) and unloads; the function table answers NOT_INITIALIZED afterwards. */
+  /**
+   * Closes the function table (later calls answer CKR_CRYPTOKI_NOT_INITIALIZED), waits for the
+   * calls still running, then calls C_Finalize when we initialised. The file stays mapped: some
+   * modules leave threads or exit handlers behind that would crash the process after `dlclose`,
+   * and a later load of the same path reuses the mapping.
+   */
   async finalize(): Promise<number> {
-    const rv = this.ownsInitialize ? await this.functions.callAsync('C_Finalize', null) : 0;
-    this.functions.close();
+    const rv = await this.functions.shutdown(this.ownsInitialize);
     this.#initArgs.length = 0;
     return rv;
   }
@@ -139,9 +148,16 @@ export async function acquireModule(path: string, options: ModuleOptions = {}): 
     );
   }
   if (!entry) {
-    entry = { key, initReserved: options.initReserved, refs: 0, ready: load(key, options.initReserved) };
-    registry.set(key, entry);
-    entry.ready.catch(() => registry.delete(key));
+    const previous = finalizing.get(key);
+    const ready = previous
+      ? previous.then(() => load(key, options.initReserved))
+      : load(key, options.initReserved);
+    const created: Entry = { key, initReserved: options.initReserved, refs: 0, ready };
+    registry.set(key, created);
+    ready.catch(() => {
+      if (registry.get(key) === created) registry.delete(key);
+    });
+    entry = created;
   }
   entry.refs++;
   try {
@@ -158,11 +174,20 @@ export async function acquireModule(path: string, options: ModuleOptions = {}): 
  */
 export async function releaseModule(module: LoadedModule): Promise<number> {
   const entry = registry.get(module.path);
-  if (!entry || entry.refs <= 0) return 0;
+  // A module already finalized (its entry gone, or replaced by a newer load) holds no reference.
+  if (!entry || entry.refs <= 0 || (await entry.ready.catch(() => undefined)) !== module) return 0;
+  if (registry.get(module.path) !== entry || entry.refs <= 0) return 0;
   entry.refs--;
   if (entry.refs > 0) return 0;
   registry.delete(module.path);
-  return module.finalize();
+  const done = module.finalize();
+  const settled = done
+    .catch(() => undefined)
+    .finally(() => {
+      if (finalizing.get(module.path) === settled) finalizing.delete(module.path);
+    });
+  finalizing.set(module.path, settled);
+  return done;
 }
 
 /** How many holders share the module loaded from `path` (0 when it is not loaded). For tests and diagnostics. */

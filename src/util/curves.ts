@@ -258,7 +258,7 @@ export function readNamedCurve(params: Uint8Array, where: string): NamedCurve {
     }
     return { oid: curve.oid!, name: curve.name };
   }
-  if (node.tag !== Tag.OBJECT_IDENTIFIER) {
+  if (node.tag === Tag.SEQUENCE || node.tag === Tag.NULL) {
     throw new RangeError(
       `${where} holds explicit or implicit curve parameters; only named curves are supported`,
     );

@@ -58,6 +58,8 @@ export const Tag = {
   SEQUENCE: 0x30,
   SET: 0x31,
 } as const;
+/** One `Tag` value. */
+export type Tag = (typeof Tag)[keyof typeof Tag];
 
 const MAX_DEPTH = 64;
 const CONSTRUCTED = 0x20;

@@ -12,6 +12,7 @@ import {
   type CurveInfo,
   curveByOid,
   encodeNamedCurveParameters,
+  listCurves,
   lookupCurve,
   readNamedCurve,
 } from './curves.js';
@@ -32,7 +33,6 @@ import { type KeySource, checkKeyType, readAttributes, requireBytes } from './so
 import { type SpkiParts, encodeSpki, parseSpki } from './spki.js';
 
 const EC_KEY_TYPES = [KeyType.EC, KeyType.EC_EDWARDS, KeyType.EC_MONTGOMERY];
-const RFC_KEY_SIZES = new Set([32, 56, 57]);
 
 /**
  * A raw EC point wrapped in a DER OCTET STRING, the form CKA_EC_POINT takes on most tokens
@@ -52,8 +52,9 @@ export function encodeEcPoint(raw: Uint8Array): Uint8Array {
 /**
  * The raw point (04||X||Y, 02/03||X, or the RFC 8032/7748 key bytes) of a CKA_EC_POINT value that
  * may be raw or DER-wrapped. With `curve` (a name, dotted OID or EC_PARAMS bytes) the lengths
- * decide exactly; without it, a value that reads both ways is refused with a TypeError asking for
- * the curve rather than guessed.
+ * decide exactly. Without it, the value must fit some known curve one way only: a few small
+ * curves have raw points that also read as a wrapped point of another curve, and those are refused
+ * with a TypeError asking for the curve rather than guessed.
  *
  * @example
  * ```ts
@@ -67,9 +68,10 @@ export function decodeEcPoint(point: Uint8Array, curve?: string | Uint8Array): U
   return Uint8Array.from(rawPoint(point, info, where));
 }
 
-/** See `decodeEcPoint`; `curve` undefined means an unknown or unstated curve. */
+/** See `decodeEcPoint`; `curve` undefined means any known curve. */
 function rawPoint(point: Uint8Array, curve: CurveInfo | undefined, where: string): Uint8Array {
-  const fits = (bytes: Uint8Array) => (curve === undefined ? looksLikePoint(bytes) : fitsCurve(bytes, curve));
+  const fits = (bytes: Uint8Array) =>
+    curve === undefined ? listCurves().some((c) => fitsCurve(bytes, c)) : fitsCurve(bytes, curve);
   const wrapped = octetStringContent(point);
   const asRaw = fits(point);
   const asWrapped = wrapped !== undefined && fits(wrapped);
@@ -78,10 +80,11 @@ function rawPoint(point: Uint8Array, curve: CurveInfo | undefined, where: string
   }
   if (asWrapped) return wrapped;
   if (asRaw) return point;
-  const what = curve === undefined ? 'an EC point' : `a ${curve.name} point`;
+  const what = curve === undefined ? 'a point of a known curve' : `a ${curve.name} point`;
   throw new TypeError(`${where} is not ${what}, raw or DER-wrapped (${point.length} bytes)`);
 }
 
+/** The contents of `bytes` if it is exactly one DER OCTET STRING, else `undefined`. */
 function octetStringContent(bytes: Uint8Array): Uint8Array | undefined {
   try {
     return readPrimitive(bytes, Tag.OCTET_STRING, '', '');
@@ -99,17 +102,10 @@ function fitsCurve(bytes: Uint8Array, curve: CurveInfo): boolean {
   return (prefix === 0x02 || prefix === 0x03) && bytes.length === 1 + curve.fieldSize;
 }
 
-/** Whether `bytes` is shaped like some public key when the curve is not known. */
-function looksLikePoint(bytes: Uint8Array): boolean {
-  const prefix = bytes[0];
-  if (prefix === 0x04 && bytes.length >= 3 && bytes.length % 2 === 1) return true;
-  if ((prefix === 0x02 || prefix === 0x03) && bytes.length >= 2) return true;
-  return RFC_KEY_SIZES.has(bytes.length);
-}
-
 /**
  * The SubjectPublicKeyInfo (DER) of an EC key, read from a token object or a template with
- * CKA_EC_PARAMS (a named curve) and CKA_EC_POINT (raw or DER-wrapped). EC_EDWARDS and
+ * CKA_EC_PARAMS (a named curve) and CKA_EC_POINT (raw or DER-wrapped; on a curve this library does
+ * not know, a value that parses as an OCTET STRING is taken as wrapped). EC_EDWARDS and
  * EC_MONTGOMERY keys give the RFC 8410 form (algorithm Ed25519/Ed448/X25519/X448, no parameters).
  * Loads in node:crypto (`createPublicKey({ key, format: 'der', type: 'spki' })`) and OpenSSL.
  *
@@ -130,7 +126,10 @@ export async function encodeEcPublicKey(key: KeySource): Promise<Uint8Array> {
   if (keyType !== undefined && keyType !== family) {
     throw new TypeError(`${fn}: a ${nameOf(KeyType, keyType)} key cannot be on curve ${curve!.name}`);
   }
-  const publicKey = rawPoint(requireBytes(values, Attribute.EC_POINT, fn), curve, `${fn}: EC_POINT`);
+  const point = requireBytes(values, Attribute.EC_POINT, fn);
+  // On a curve this library does not know, sizes cannot decide: take the PKCS#11 form (DER) if it parses.
+  const publicKey =
+    curve === undefined ? (octetStringContent(point) ?? point) : rawPoint(point, curve, `${fn}: EC_POINT`);
   return family === KeyType.EC
     ? encodeSpki({ algorithm: id_ecPublicKey, parameters: params, publicKey })
     : encodeSpki({ algorithm: oid, parameters: undefined, publicKey });

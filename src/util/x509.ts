@@ -113,7 +113,8 @@ export interface DecodeX509CertificateOptions {
  *   CKA_NAME_HASH_ALGORITHM, which is left unset)
  * - HASH_OF_ISSUER_PUBLIC_KEY: the same for the issuer's key, only with `options.issuer` (the
  *   authority key identifier is not used: it need not be that hash)
- * - CHECK_VALUE: the first 3 bytes of the SHA-1 of VALUE
+ * CKA_CHECK_VALUE is left out: tokens compute it themselves, and SoftHSM2 fails the creation
+ * (CKR_GENERAL_ERROR) when a template carries one.
  * - ID: the subject key identifier extension's value when the certificate has one (the usual
  *   link to the key pair's CKA_ID); absent otherwise. Override it by spreading your own.
  *
@@ -142,7 +143,6 @@ export function decodeX509Certificate(
     [Attribute.END_DATE]: tbs.validity.notAfter.getTime(),
     [Attribute.PUBLIC_KEY_INFO]: parts.subjectPublicKeyInfo,
     [Attribute.HASH_OF_SUBJECT_PUBLIC_KEY]: sha1(new Uint8Array(tbs.subjectPublicKeyInfo.subjectPublicKey)),
-    [Attribute.CHECK_VALUE]: sha1(der).slice(0, 3),
   };
   const ski = tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
   if (ski !== undefined) {

@@ -1,0 +1,175 @@
+/**
+ * The benchmark workloads written against this library's public API, the way its README shows:
+ * every call awaited, outputs sized by the module, sessions queueing their callers.
+ */
+import {
+  Attribute,
+  KeyType,
+  Library,
+  Mechanism,
+  ObjectClass,
+  type PrivateKey,
+  type SecretKey,
+  type Session,
+} from '../../src/index.js';
+import {
+  clock,
+  cpuClock,
+  idleDelay,
+  concurrently,
+  rss,
+  runDriver,
+  settle,
+  since,
+  watchEventLoop,
+  type BenchEnv,
+} from '../harness.js';
+import {
+  AES_IV,
+  AES_WARM_UP,
+  ATTR_LABEL,
+  FIND_APPLICATION,
+  SIGN_KEY_LABEL,
+  aesChunk,
+  objectLabel,
+} from '../workloads.js';
+
+/** Runs `body` with a logged-in read-write session, then finalizes the library. */
+async function withSession<T>(
+  env: BenchEnv,
+  body: (session: Session, lib: Library) => Promise<T>,
+): Promise<T> {
+  const lib = await Library.load(env.module);
+  try {
+    const token = await lib.getToken({ tokenLabel: env.tokenLabel });
+    const session = await token.open({ userPin: env.pin, rw: true });
+    return await body(session, lib);
+  } finally {
+    await lib.finalize();
+  }
+}
+
+const digest = new Uint8Array(32).fill(0x5a);
+
+await runDriver({
+  attr: ({ reads }, env) =>
+    withSession(env, async (session) => {
+      const object = await session.createObject({
+        [Attribute.CLASS]: ObjectClass.DATA,
+        [Attribute.TOKEN]: false,
+        [Attribute.PRIVATE]: false,
+        [Attribute.LABEL]: ATTR_LABEL,
+      });
+      await settle();
+      for (let i = 0; i < Math.min(reads, 1000); i++) await object.get(Attribute.LABEL);
+      const cpu = cpuClock();
+      const start = clock();
+      for (let i = 0; i < reads; i++) await object.get(Attribute.LABEL);
+      const ns = since(start);
+      return { workload: 'attr', reads, ns, cpuNs: cpuClock() - cpu };
+    }),
+
+  sign: ({ signs, sessions, depth }, env) =>
+    withSession(env, async (session) => {
+      await session.generateKeypair(KeyType.EC, 'secp256r1', { label: SIGN_KEY_LABEL });
+      const token = session.token;
+      const opened = await Promise.all(Array.from({ length: sessions }, () => token.open({ rw: true })));
+      const keys = await Promise.all(
+        opened.map(
+          (s) =>
+            s.getKey({ label: SIGN_KEY_LABEL, objectClass: ObjectClass.PRIVATE_KEY }) as Promise<PrivateKey>,
+        ),
+      );
+      const sign = (loop: number) =>
+        (keys[loop % sessions] as PrivateKey).sign(digest, { mechanism: Mechanism.ECDSA });
+      await concurrently(Math.min(signs, 200), sessions * depth, sign);
+      await settle();
+      const cpu = cpuClock();
+      const ns = await concurrently(signs, sessions * depth, sign);
+      const cpuNs = cpuClock() - cpu;
+      await Promise.all(opened.map((s) => s.close()));
+      return { workload: 'sign', signs, sessions, depth, ns, cpuNs };
+    }),
+
+  objects: ({ count }, env) =>
+    withSession(env, async (session) => {
+      await settle();
+      let start = clock();
+      for (let i = 0; i < count; i++) {
+        await session.createObject({
+          [Attribute.CLASS]: ObjectClass.DATA,
+          [Attribute.TOKEN]: false,
+          [Attribute.PRIVATE]: false,
+          [Attribute.APPLICATION]: FIND_APPLICATION,
+          [Attribute.LABEL]: objectLabel(i),
+        });
+      }
+      const createNs = since(start);
+      const cpu = cpuClock();
+      start = clock();
+      const labels: string[] = [];
+      for await (const object of session.getObjects({
+        [Attribute.CLASS]: ObjectClass.DATA,
+        [Attribute.APPLICATION]: FIND_APPLICATION,
+      })) {
+        labels.push(object.label);
+      }
+      const findNs = since(start);
+      const findCpuNs = cpuClock() - cpu;
+      if (labels.length !== count) throw new Error(`found ${labels.length} objects, expected ${count}`);
+      return { workload: 'objects', count, createNs, findNs, findCpuNs };
+    }),
+
+  aes: ({ bytes, chunk }, env) =>
+    withSession(env, async (session) => {
+      const key = (await session.generateKey(KeyType.AES, 256)) as SecretKey;
+      const plain = aesChunk(chunk);
+      const encryptAll = async (total: number): Promise<number> => {
+        function* chunks(): Generator<Uint8Array> {
+          for (let done = 0; done < total; done += chunk) yield plain;
+        }
+        let produced = 0;
+        for await (const out of key.encrypt(chunks(), {
+          mechanism: Mechanism.AES_CBC_PAD,
+          mechanismParam: AES_IV,
+        })) {
+          produced += out.byteLength;
+        }
+        return produced;
+      };
+      await encryptAll(Math.min(bytes, AES_WARM_UP));
+      await settle();
+      const cpu = cpuClock();
+      const start = clock();
+      const produced = await encryptAll(bytes);
+      const ns = since(start);
+      const cpuNs = cpuClock() - cpu;
+      if (produced !== bytes + 16) throw new Error(`encrypted ${produced} bytes, expected ${bytes + 16}`);
+      return { workload: 'aes', bytes, chunk, ns, cpuNs };
+    }),
+
+  keygen: ({ bits }, env) =>
+    withSession(env, async (session) => {
+      await settle();
+      const stop = watchEventLoop();
+      const start = clock();
+      await session.generateKeypair(KeyType.RSA, bits);
+      const ns = since(start);
+      const maxDelayMs = stop();
+      return { workload: 'keygen', bits, ns, maxDelayMs, idleDelayMs: await idleDelay() };
+    }),
+
+  leak: ({ first, total }, env) =>
+    withSession(env, async (session) => {
+      const key = (await session.generateKey(KeyType.GENERIC_SECRET, 256)) as SecretKey;
+      await settle();
+      let rssFirst = 0;
+      const start = clock();
+      for (let i = 1; i <= total; i++) {
+        await key.sign(digest, { mechanism: Mechanism.SHA256_HMAC });
+        if (i === first) rssFirst = rss();
+      }
+      const ns = since(start);
+      return { workload: 'leak', first, total, rssFirst, rssTotal: rss(), ns };
+    }),
+});

@@ -1,0 +1,151 @@
+// Streamed operations against a real token: 64 MiB through AES-CBC-PAD in chunks (an async
+// generator and a Node stream) gives the bytes of one call and of node:crypto; a streamed HMAC
+// equals the one-shot one; a stream abandoned half-way, or fed a chunk that is not bytes, leaves
+// its session usable. (A stream that makes its own IV is in mechanisms-symmetric.test.ts.)
+import { after, before, describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KeyType, Mechanism, SecretKey } from '../../src/index.js';
+import { importSecretKey } from '../support/keys.js';
+import { asyncChunked as chunks, collect } from '../support/streams.js';
+import { lacks, openFixture, type Fixture } from '../support/token.js';
+
+const MiB = 1024 * 1024;
+
+/** node:crypto's AES-256-CBC with PKCS#7 padding. */
+function nodeCbc(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Buffer {
+  const cipher = crypto.createCipheriv('aes-256-cbc', key, iv);
+  return Buffer.concat([cipher.update(data), cipher.final()]);
+}
+
+describe('streaming', () => {
+  let fx: Fixture;
+  let aesValue: Buffer;
+  let aes: SecretKey;
+  let dir: string;
+
+  /** Skips a test (and returns true) on a token without CKM_AES_CBC_PAD (p11-kit remoting filters it out). */
+  const lacksCbcPad = (t: TestContext): boolean => lacks(t, fx, Mechanism.AES_CBC_PAD);
+
+  before(async () => {
+    fx = await openFixture({ rw: false });
+    aesValue = crypto.randomBytes(32);
+    aes = await importSecretKey(fx.session, KeyType.AES, aesValue);
+    assert.ok(aes instanceof SecretKey);
+    dir = await mkdtemp(join(tmpdir(), 'pkcs11-ts-stream-'));
+  });
+  after(async () => {
+    await fx?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('64 MiB through AES-CBC-PAD: 1 MiB chunks, a file stream and one call give node:crypto’s bytes', async (t) => {
+    if (lacksCbcPad(t)) return;
+    const data = crypto.randomBytes(64 * MiB);
+    const iv = crypto.randomBytes(16);
+    const options = { mechanism: Mechanism.AES_CBC_PAD, mechanismParam: iv };
+    const expected = nodeCbc(aesValue, iv, data);
+    assert.equal(expected.length, 64 * MiB + 16);
+
+    const oneCall = Buffer.from(await aes.encrypt(data, options));
+    assert.ok(oneCall.equals(expected), 'one call equals node:crypto');
+
+    const fromGenerator = await collect(aes.encrypt(chunks(data, MiB), options));
+    assert.ok(fromGenerator.equals(expected), '1 MiB chunks from an async generator');
+
+    const file = join(dir, 'plain.bin');
+    await writeFile(file, data);
+    // A Node Readable, as a file is read: 64 KiB chunks, 1024 of them.
+    const fromFile = await collect(
+      aes.encrypt(createReadStream(file, { highWaterMark: 64 * 1024 }), options),
+    );
+    assert.ok(fromFile.equals(expected), 'a Node file stream');
+
+    // And back, in chunks that do not fall on block boundaries.
+    const decrypted = await collect(aes.decrypt(chunks(expected, MiB + 5), options));
+    assert.ok(decrypted.equals(data), 'streamed decryption gives the data back');
+  });
+
+  test('streamed HMAC, digest and verify equal the one-shot results and node:crypto’s', async () => {
+    const value = crypto.randomBytes(32);
+    const hmacKey = await importSecretKey(fx.session, KeyType.GENERIC_SECRET, value);
+    assert.ok(hmacKey instanceof SecretKey);
+    const data = crypto.randomBytes(8 * MiB + 3);
+    const options = { mechanism: Mechanism.SHA256_HMAC };
+    const expected = crypto.createHmac('sha256', value).update(data).digest();
+
+    assert.ok(Buffer.from(await hmacKey.sign(data, options)).equals(expected), 'one-shot HMAC');
+    assert.ok(Buffer.from(await hmacKey.sign(chunks(data, MiB), options)).equals(expected), 'streamed HMAC');
+    assert.equal(await hmacKey.verify(chunks(data, 333_333), expected, options), true);
+    const wrong = Buffer.from(expected);
+    wrong[0] = (wrong[0] as number) ^ 1;
+    assert.equal(await hmacKey.verify(chunks(data, MiB), wrong, options), false);
+
+    const sha = crypto.createHash('sha256').update(data).digest();
+    assert.ok(Buffer.from(await fx.session.digest(chunks(data, MiB))).equals(sha), 'streamed digest');
+  });
+
+  test('breaking out of a streamed encrypt ends it: the session and the key work on', async (t) => {
+    if (lacksCbcPad(t)) return;
+    const iv = crypto.randomBytes(16);
+    const options = { mechanism: Mechanism.AES_CBC_PAD, mechanismParam: iv };
+    const data = crypto.randomBytes(8 * MiB);
+    let sourceClosed = false;
+    async function* source(): AsyncGenerator<Uint8Array> {
+      try {
+        yield* chunks(data, MiB);
+      } finally {
+        sourceClosed = true;
+      }
+    }
+    let queuedDone = false;
+    let seen = 0;
+    for await (const part of aes.encrypt(source(), options)) {
+      assert.ok(part.length > 0);
+      if (seen++ === 0) {
+        // Queued behind the stream: it waits for the stream to end instead of meeting CKR_OPERATION_ACTIVE.
+        void fx.session.generateRandom(8).then(() => (queuedDone = true));
+      }
+      if (seen === 2) break;
+    }
+    assert.equal(sourceClosed, true, 'the caller’s source was closed too');
+    assert.equal((await fx.session.generateRandom(16)).length, 16);
+    assert.equal(queuedDone, true, 'the call queued during the stream ran once it ended');
+
+    const small = crypto.randomBytes(1000);
+    assert.ok(
+      Buffer.from(await aes.encrypt(small, options)).equals(nodeCbc(aesValue, iv, small)),
+      'one-shot after',
+    );
+    const again = await collect(aes.encrypt(chunks(data, MiB), options));
+    assert.ok(again.equals(nodeCbc(aesValue, iv, data)), 'a whole new stream after');
+  });
+
+  test('a bad chunk ends the stream with a TypeError and leaves the session usable', async (t) => {
+    if (lacksCbcPad(t)) return;
+    const iv = crypto.randomBytes(16);
+    async function* source(): AsyncGenerator<unknown> {
+      yield crypto.randomBytes(100);
+      yield 42;
+    }
+    await assert.rejects(
+      collect(
+        aes.encrypt(source() as AsyncIterable<Uint8Array>, {
+          mechanism: Mechanism.AES_CBC_PAD,
+          mechanismParam: iv,
+        }),
+      ),
+      (error: Error) => error instanceof TypeError && /chunk/.test(error.message),
+    );
+    const text = 'still works';
+    assert.ok(
+      Buffer.from(await aes.encrypt(text, { mechanism: Mechanism.AES_CBC_PAD, mechanismParam: iv })).equals(
+        nodeCbc(aesValue, iv, Buffer.from(text)),
+      ),
+    );
+  });
+});
