@@ -35,7 +35,8 @@ export interface ImportKeyOptions extends NewKeyOptions {
   readonly passphrase?: string | Uint8Array;
 }
 
-const ASYMMETRIC_TYPES: Readonly<Record<string, number>> = {
+/** The PKCS#11 key type of each of node's asymmetric key types (`KeyObject.asymmetricKeyType`). */
+export const ASYMMETRIC_TYPES: Readonly<Record<string, number>> = {
   rsa: KeyType.RSA,
   'rsa-pss': KeyType.RSA,
   ec: KeyType.EC,

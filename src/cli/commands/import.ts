@@ -15,7 +15,7 @@ import {
 import { type Command, Option } from 'commander';
 import { KeyType } from '../../sys/constants.js';
 import { importCertificate } from '../../interop/certificate.js';
-import { importKey } from '../../interop/import.js';
+import { ASYMMETRIC_TYPES, importKey } from '../../interop/import.js';
 import type { Session } from '../../model/session.js';
 import { action } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -47,18 +47,6 @@ type Content =
     };
 
 const SECRET_TYPES: Readonly<Record<string, number>> = { aes: KeyType.AES, generic: KeyType.GENERIC_SECRET };
-
-/** PKCS#11 key types of node's asymmetric key types. */
-const ASYMMETRIC_TYPES: Readonly<Record<string, number>> = {
-  rsa: KeyType.RSA,
-  'rsa-pss': KeyType.RSA,
-  ec: KeyType.EC,
-  ed25519: KeyType.EC_EDWARDS,
-  ed448: KeyType.EC_EDWARDS,
-  x25519: KeyType.EC_MONTGOMERY,
-  x448: KeyType.EC_MONTGOMERY,
-  dsa: KeyType.DSA,
-};
 
 /** Tries each reader in turn; the first that does not throw wins. */
 function firstThatReads<T>(readers: readonly (() => T)[]): T | undefined {
