@@ -11,6 +11,7 @@ import { Key } from '../model/keys.js';
 import type { PkcsObject } from '../model/objects.js';
 import { parseConstant } from './names.js';
 import { type Column, hexOf, shortName } from './output.js';
+import { CAPABILITY_ATTRIBUTE } from '../model/defaults.js';
 
 /** An object as `--json` shows it. */
 export interface ObjectJson {
@@ -40,15 +41,6 @@ const FLAG_ATTRIBUTES = {
   private: Attribute.PRIVATE,
   sensitive: Attribute.SENSITIVE,
   extractable: Attribute.EXTRACTABLE,
-};
-const USAGE_ATTRIBUTES = {
-  encrypt: Attribute.ENCRYPT,
-  decrypt: Attribute.DECRYPT,
-  sign: Attribute.SIGN,
-  verify: Attribute.VERIFY,
-  wrap: Attribute.WRAP,
-  unwrap: Attribute.UNWRAP,
-  derive: Attribute.DERIVE,
 };
 
 /** Names `--class` accepts besides the CKO_ names. */
@@ -94,13 +86,13 @@ async function certificateFields(object: PkcsObject): Promise<{ subject?: string
  * const shown = await describeObject(key); // { class: 'CKO_PRIVATE_KEY', keyType: 'CKK_EC', curve: 'secp256r1', ... }
  */
 export async function describeObject(object: PkcsObject): Promise<ObjectJson> {
-  const wanted = [...Object.values(FLAG_ATTRIBUTES), ...Object.values(USAGE_ATTRIBUTES)];
+  const wanted = [...Object.values(FLAG_ATTRIBUTES), ...Object.values(CAPABILITY_ATTRIBUTE)];
   const values = await object.getAttributes(wanted);
   const flags: Record<string, boolean> = {};
   for (const [name, attribute] of Object.entries(FLAG_ATTRIBUTES)) {
     if (typeof values[attribute] === 'boolean') flags[name] = values[attribute] as boolean;
   }
-  const usage = Object.entries(USAGE_ATTRIBUTES)
+  const usage = Object.entries(CAPABILITY_ATTRIBUTE)
     .filter(([, attribute]) => values[attribute] === true)
     .map(([name]) => name);
   const isKey = object instanceof Key;

@@ -13,7 +13,7 @@ import { decodeRsaPrivateKey } from '../util/rsa.js';
 import { decodeX509PublicKey } from '../util/x509.js';
 import type { PrivateKey, PublicKey, SecretKey } from '../model/keys.js';
 import type { Session } from '../model/session.js';
-import { type NewKeyOptions, newKeyTemplate } from '../model/templates.js';
+import { type NewKeyOptions, newKeyTemplate, partOf } from '../model/templates.js';
 
 /** What `importKey` accepts: a node:crypto key, PEM text, or a JSON Web Key. */
 export type KeyInput = KeyObject | string | JsonWebKey;
@@ -77,12 +77,7 @@ export async function importKey(
   try {
     const objectClass = material[Attribute.CLASS] as number;
     const keyType = material[Attribute.KEY_TYPE] as number;
-    const part =
-      objectClass === ObjectClass.PUBLIC_KEY
-        ? 'public'
-        : objectClass === ObjectClass.PRIVATE_KEY
-          ? 'private'
-          : 'secret';
+    const part = partOf(objectClass);
     const extractable =
       options.extractable === undefined || part === 'public'
         ? {}

@@ -108,7 +108,8 @@ export const DEFAULT_CAPABILITIES: ReadonlyMap<number, readonly KeyOperation[]> 
   [KeyType.GENERIC_SECRET, ['sign', 'verify', 'derive']],
 ]);
 
-const CAPABILITY_ATTRIBUTE: Record<KeyOperation, number> = {
+/** The usage attribute of each operation (`CKA_ENCRYPT` for 'encrypt', ...). */
+export const CAPABILITY_ATTRIBUTE: Readonly<Record<KeyOperation, number>> = {
   encrypt: Attribute.ENCRYPT,
   decrypt: Attribute.DECRYPT,
   sign: Attribute.SIGN,

@@ -26,7 +26,7 @@ import { createObjects, deriveWithPointQuirk } from './quirks.js';
 import { withPin } from './secret.js';
 import type { SessionScope } from './session.js';
 import { collectBytes, concatBytes, splitLeading, splitLeadingStream } from './streams.js';
-import { newKeyTemplate, type NewKeyOptions } from './templates.js';
+import { newKeyTemplate, partOf, type NewKeyOptions } from './templates.js';
 
 const IV_WHAT = 'the IV';
 
@@ -187,12 +187,7 @@ export async function runUnwrap(
   const plan = await planOperation(unwrapping, 'unwrap', options);
   const { mechanism, input } = withLeadingIv(plan, wrapped);
   const mech = encodeMechanism(mechanism);
-  const part =
-    objectClass === ObjectClass.PRIVATE_KEY
-      ? 'private'
-      : objectClass === ObjectClass.PUBLIC_KEY
-        ? 'public'
-        : 'secret';
+  const part = partOf(objectClass);
   const session = unwrapping.session;
   return createObjects(session, [newKeyTemplate(objectClass, keyType, part, options)], ([t]) =>
     newObject(session, 'C_UnwrapKey', (h, out, invoke) =>

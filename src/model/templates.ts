@@ -2,7 +2,7 @@
  * Templates for new keys: class, type, storage, label and id, usage flags from capabilities,
  * the protective defaults of defaults.ts, and the caller's own attributes last (they win).
  */
-import { Attribute } from '../sys/constants.js';
+import { Attribute, ObjectClass } from '../sys/constants.js';
 import type { Template } from '../core/template.js';
 import { DEFAULT_CAPABILITIES, PROTECTED_KEY, capabilityTemplate, type KeyOperation } from './defaults.js';
 
@@ -31,6 +31,12 @@ function checkOptions(options: NewKeyOptions): void {
   if (options.capabilities !== undefined && !Array.isArray(options.capabilities)) {
     throw new TypeError('options.capabilities must be an array of operation names');
   }
+}
+
+/** Which kind of key object a class is, for {@link newKeyTemplate}: a pair's half, or a secret key. */
+export function partOf(objectClass: number): 'public' | 'private' | 'secret' {
+  if (objectClass === ObjectClass.PUBLIC_KEY) return 'public';
+  return objectClass === ObjectClass.PRIVATE_KEY ? 'private' : 'secret';
 }
 
 /**
