@@ -81,8 +81,7 @@ export const SETTLE_MS = 1000;
 
 /**
  * Pauses {@link SETTLE_MS} before the timed part of a workload, in every driver alike, so a
- * library that starts threads of its own (pkcs11-ts's lanes) is measured running, not starting;
- * then collects garbage (with `--expose-gc`), so no driver pays for the set-up's garbage while
+ * library that starts threads of its own is measured running, not starting; then collects garbage (with `--expose-gc`), so no driver pays for the set-up's garbage while
  * timed.
  */
 export async function settle(): Promise<void> {

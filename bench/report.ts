@@ -12,8 +12,6 @@ export const IMPLS = ['c', 'pkcs11-ts', 'pkcs11js', 'graphene'] as const;
  * gives: the environment each variant's driver runs with.
  */
 export const VARIANTS = {
-  /** The default plus lanes (sys/lanes.ts): operations' calls as chains on threads of ours. */
-  'pkcs11-ts, with lanes': { PKCS11_TS_LANES: '1' },
   /** Nothing inline: every C call one koffi round trip (the first design's execution). */
   'pkcs11-ts, one hop per call': { PKCS11_TS_EXECUTION: 'worker' },
 } as const;

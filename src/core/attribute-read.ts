@@ -21,7 +21,7 @@ import {
 } from '../sys/abi.js';
 import { ReturnValue } from '../sys/constants.js';
 import { Arena } from './arena.js';
-import { kindOf } from './attribute-kinds.js';
+import { kindOf, type AttributeKind } from './attribute-kinds.js';
 import { Pkcs11Error, check } from './errors.js';
 import type { Invoke } from './invoke.js';
 import { CK_ATTRIBUTE, decodeValue, type AttributeValue, type Template } from './template.js';
@@ -160,17 +160,23 @@ async function attempt(
   return result;
 }
 
-/** Fetches the member values of one nested template attribute whose member types and lengths are known. */
+/**
+ * Fetches the member values of one nested template attribute whose member types and lengths are
+ * known. Undefined when the module wrote member slots of its own instead of filling ours (NSS
+ * softokn keeps a nested template as the bytes of the array it was given, stale pointers and all,
+ * and copies them back): those pointers lead nowhere we own, so the value cannot be read.
+ */
 async function readNested(
   fetch: Fetch,
   type: number,
   memberTypes: readonly number[],
   memberLens: readonly number[],
-): Promise<Template | null> {
+): Promise<Template | null | undefined> {
   const members = buildArray(
     memberTypes,
     memberLens.map((l) => Math.max(l, 0)),
   );
+  const pointers = memberTypes.map((_, m) => readPointer(members, m * CK_ATTRIBUTE.size + PVALUE.offset));
   const outer = new Arena();
   const at = outer.reserve(CK_ATTRIBUTE.size, CK_ATTRIBUTE.align);
   outer.write((buf) => {
@@ -182,6 +188,8 @@ async function readNested(
   const rv = await fetch(buf, 1);
   if (rv === ReturnValue.BUFFER_TOO_SMALL) return null;
   check('C_GetAttributeValue', rv);
+  if (pointers.some((p, m) => readPointer(members, m * CK_ATTRIBUTE.size + PVALUE.offset) !== p))
+    return undefined;
   const template: Record<number, AttributeValue> = {};
   memberTypes.forEach((memberType, m) => {
     template[memberType] = decodeValue(memberType, valueBytes(members, m * CK_ATTRIBUTE.size));
@@ -196,15 +204,25 @@ function fail(rv: number): never {
 /**
  * Reads `types` from an object. Every requested attribute appears in the result; those the token
  * refuses map to `undefined`. Throws {@link Pkcs11Error} for any other failure (invalid handle,
- * closed session, device error).
+ * closed session, device error). `oneCall` says the module may be offered less room than a value
+ * needs (short-buffers.ts); without it every value is sized first. `needed`, when given, is asked
+ * after the first call about each attribute that call did not settle, with what it did read: an
+ * attribute it rules out (one the object's class cannot have, say) stays `undefined` without the
+ * length query that would otherwise tell a refusal from a value larger than the room offered.
  */
 export async function readAttributes(
   invoke: Invoke,
   session: bigint,
   object: bigint,
   types: readonly number[],
+  oneCall = false,
+  needed?: (type: number, found: ReadonlyMap<number, AttributeValue | undefined>) => boolean,
 ): Promise<Map<number, AttributeValue | undefined>> {
-  const { result, rest } = await firstCall(invoke, session, object, types);
+  const first = oneCall
+    ? await firstCall(invoke, session, object, types)
+    : { result: new Map(types.map((t) => [t, undefined])), rest: [...new Set(types)] };
+  const { result } = first;
+  const rest = needed ? first.rest.filter((type) => needed(type, result)) : first.rest;
   if (rest.length === 0) return result;
   const fetch: Fetch = (buf, count) => invoke('C_GetAttributeValue', session, object, buf, count);
   for (let i = 0; i < MAX_ATTEMPTS; i++) {
@@ -216,6 +234,9 @@ export async function readAttributes(
   }
   throw new Pkcs11Error('C_GetAttributeValue', ReturnValue.BUFFER_TOO_SMALL, 'sizes kept changing');
 }
+
+/** Kinds of value whose size is fixed: the first call offers them exactly that much room. */
+const FIXED_SIZE: ReadonlySet<AttributeKind> = new Set<AttributeKind>(['bool', 'ulong']);
 
 /** Return codes of the first call after which each value that fits is valid. */
 const FIRST_CALL_OK = new Set<number>([ReturnValue.OK, ...PARTIAL, ReturnValue.BUFFER_TOO_SMALL]);
@@ -264,39 +285,58 @@ class FirstCallArray {
 
 /** Arrays kept for reuse, by types and rooms; a few per shape, for a bounded number of shapes. */
 const spareArrays = new Map<string, FirstCallArray[]>();
+/** Arrays of single-attribute reads (`object.get(type)`), by type: no shape key to build. */
+const spareSingles = new Map<number, FirstCallArray[]>();
 const MAX_SHAPES = 64;
 const MAX_SPARES_PER_SHAPE = 4;
 
 /** The shape key of a types array last seen, by array (the summary read passes the same array each time). */
 const shapes = new WeakMap<readonly number[], { readonly learnt: number; readonly shape: string }>();
 
+/** Where spare arrays of this shape wait: one list per single type, else per shape key. */
+type Spares = { readonly list: FirstCallArray[] | undefined; readonly shape: string | number };
+
 /**
- * A first-call array for `types` with `rooms`, reused when one of that shape is spare. `asked` is
- * the caller's list when `types` is all of it, so its shape key is built once, not on every read.
+ * The spare list for `types` with `rooms`. `asked` is the caller's list: when `types` is all of
+ * it, its shape key is built once per list, not on every read (the summary reads reuse one list).
  */
-function takeArray(
-  asked: readonly number[],
-  types: readonly number[],
-  rooms: readonly number[],
-): [string, FirstCallArray] {
+function sparesFor(asked: readonly number[], types: readonly number[], rooms: readonly number[]): Spares {
+  if (types.length === 1) {
+    const type = types[0] as number;
+    return { list: spareSingles.get(type), shape: type };
+  }
   let known = types.length === asked.length ? shapes.get(asked) : undefined;
   if (known?.learnt !== learnt) {
     known = { learnt, shape: `${types.join(',')}/${rooms.join(',')}` };
     if (types.length === asked.length) shapes.set(asked, known);
   }
-  const { shape } = known;
-  const array = spareArrays.get(shape)?.pop() ?? new FirstCallArray(types, rooms);
-  array.arm();
-  return [shape, array];
+  return { list: spareArrays.get(known.shape), shape: known.shape };
 }
 
-function returnArray(shape: string, array: FirstCallArray): void {
+/** A first-call array for `types` with `rooms`, reused when one of that shape is spare, armed for the call. */
+function takeArray(
+  asked: readonly number[],
+  types: readonly number[],
+  rooms: readonly number[],
+): [Spares, FirstCallArray] {
+  const spares = sparesFor(asked, types, rooms);
+  let array = spares.list?.pop();
+  // A single type's room grows as larger values are seen: an array laid out for less is dropped.
+  if (array === undefined || (types.length === 1 && array.rooms[0] !== rooms[0]))
+    array = new FirstCallArray(types, rooms);
+  array.arm();
+  return [spares, array];
+}
+
+function returnArray({ list, shape }: Spares, array: FirstCallArray): void {
   array.wipe();
-  let spares = spareArrays.get(shape);
+  let spares = list;
   if (!spares) {
-    if (spareArrays.size >= MAX_SHAPES) spareArrays.delete(spareArrays.keys().next().value as string);
+    const owner: Map<string | number, FirstCallArray[]> =
+      typeof shape === 'number' ? spareSingles : (spareArrays as Map<string | number, FirstCallArray[]>);
+    if (owner.size >= MAX_SHAPES) owner.delete(owner.keys().next().value as string | number);
     spares = [];
-    spareArrays.set(shape, spares);
+    owner.set(shape, spares);
   }
   if (spares.length < MAX_SPARES_PER_SHAPE) spares.push(array);
 }
@@ -326,7 +366,7 @@ async function firstCall(
     }
   }
   if (direct.length === 0) return { result, rest };
-  const [shape, array] = takeArray(types, direct, rooms);
+  const [spares, array] = takeArray(types, direct, rooms);
   const { buf, offsets } = array;
   try {
     const rv = await invoke('C_GetAttributeValue', session, object, buf, direct.length);
@@ -335,7 +375,10 @@ async function firstCall(
       const type = direct[i] as number;
       const len = readULongNumber(buf, i * CK_ATTRIBUTE.size + LEN.offset);
       if (!(len <= (rooms[i] as number))) {
-        rest.push(type);
+        // Not read. A CK_BBOOL or CK_ULONG had room for any value it can have, so unless the
+        // module claims otherwise (CKR_BUFFER_TOO_SMALL) it was refused; anything else may have
+        // been too large, which only a length query can tell.
+        if (rv === ReturnValue.BUFFER_TOO_SMALL || !FIXED_SIZE.has(kindOf(type))) rest.push(type);
         continue;
       }
       learn(type, len);
@@ -343,7 +386,7 @@ async function firstCall(
       result.set(type, decodeValue(type, buf.subarray(at, at + len)));
     }
   } finally {
-    returnArray(shape, array);
+    returnArray(spares, array);
   }
   return { result, rest };
 }

@@ -4,6 +4,7 @@
 import { layout, writePointer, writeULong } from '../sys/abi.js';
 import { Arena } from './arena.js';
 import { encodeParameter, type MechanismParameter } from './params.js';
+import { checkParameter } from './required-params.js';
 import { checkULong } from './template.js';
 
 /** The C `CK_MECHANISM { mechanism; pParameter; ulParameterLen; }`. */
@@ -28,9 +29,14 @@ export function mechanismOf(spec: MechanismSpec): { mechanism: number; parameter
   return { mechanism: Number(checkULong(spec.mechanism, 'mechanism.mechanism')), parameter: spec.parameter };
 }
 
-/** Encodes a mechanism into one buffer (CK_MECHANISM at offset 0); pass it as `CK_MECHANISM_PTR` and keep it referenced for the call. */
+/**
+ * Encodes a mechanism into one buffer (CK_MECHANISM at offset 0); pass it as `CK_MECHANISM_PTR` and
+ * keep it referenced for the call. A parameter the standard requires must be there, of the right
+ * shape (required-params.ts).
+ */
 export function encodeMechanism(spec: MechanismSpec): Buffer {
   const { mechanism, parameter } = mechanismOf(spec);
+  checkParameter(mechanism, parameter);
   const arena = new Arena();
   const at = arena.reserve(CK_MECHANISM.size, CK_MECHANISM.align);
   const param = encodeParameter(arena, mechanism, parameter);

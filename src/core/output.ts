@@ -11,6 +11,15 @@ import { ReturnValue } from '../sys/constants.js';
 import { Pkcs11Error, check } from './errors.js';
 import type { Invoke } from './invoke.js';
 
+/**
+ * A buffer for a module to write into, not zeroed: zeroing 64 KiB costs 10-15 µs, a sixth of the
+ * AES update that fills it (docs/benchmarks.md). The caller zeroes whatever the module did not
+ * write before anyone sees the buffer, and drops it unread when the call fails.
+ */
+function outputBuffer(size: number): Buffer {
+  return Buffer.allocUnsafeSlow(size);
+}
+
 /** How many times a module may answer CKR_BUFFER_TOO_SMALL to a correctly sized buffer before we give up. */
 const MAX_RESIZES = 8;
 
@@ -26,7 +35,7 @@ export async function callWithOutput(
   sizeHint?: number,
 ): Promise<Buffer> {
   const lenBuf = allocBuffer(ULONG_SIZE);
-  let out: Buffer | null = sizeHint && sizeHint > 0 ? allocBuffer(sizeHint) : null;
+  let out: Buffer | null = sizeHint && sizeHint > 0 ? outputBuffer(sizeHint) : null;
   /** Whether the module has been asked for the length (a call with no buffer). */
   let asked = out === null;
   for (let attempt = 0; attempt <= MAX_RESIZES; attempt++) {
@@ -36,7 +45,7 @@ export async function callWithOutput(
     if (rv === ReturnValue.BUFFER_TOO_SMALL && out !== null && len <= out.length) {
       // "Too small" without a larger length (NSS softokn leaves it as it was): ask for the length,
       // or grow by doubling when the module was asked already.
-      out = asked ? allocBuffer(out.length * 2) : null;
+      out = asked ? outputBuffer(out.length * 2) : null;
       asked = true;
       continue;
     }
@@ -45,13 +54,14 @@ export async function callWithOutput(
         throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module reported an impossible length');
       // The real call is always made, even for no output: a size query neither takes the input nor
       // ends the operation. It gets at least one byte: an empty buffer would reach C as NULL (a query).
-      out = allocBuffer(Math.max(len, 1));
+      out = outputBuffer(Math.max(len, 1));
       continue;
     }
     check(fn, rv);
     if (out === null || len > out.length)
       throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module wrote past the buffer');
-    return out.subarray(0, len);
+    // What the module did not write is zeroed, so the output's memory holds nothing older.
+    return out.fill(0, len).subarray(0, len);
   }
   throw new Pkcs11Error(fn, ReturnValue.BUFFER_TOO_SMALL, `still too small after ${MAX_RESIZES} resizes`);
 }

@@ -148,6 +148,8 @@ const len = (b: Uint8Array | null): number => b?.byteLength ?? 0;
 
 /** The field order of each struct encoder, so a tuple can be read by name outside this file too. */
 const FIELD_ORDER = new Map<Encoder, readonly string[]>();
+/** The size of each struct encoder's C struct. */
+const STRUCT_SIZE = new Map<Encoder, number>();
 
 /**
  * The encoders whose struct holds pointers. Raw bytes given for such a parameter would make the
@@ -166,6 +168,7 @@ function encoder(
     shape.size,
   ];
   FIELD_ORDER.set(encode, order);
+  STRUCT_SIZE.set(encode, shape.size);
   if (Object.values(shape.fields).some((field) => field.kind === 'pointer')) HOLDS_POINTERS.add(encode);
   return encode;
 }
@@ -294,6 +297,16 @@ const ENCODERS = new Map<number, Encoder>([
 /** Whether the library has a struct encoder for this mechanism's parameter. */
 export function hasStructuredParameter(mechanism: number): boolean {
   return ENCODERS.has(mechanism);
+}
+
+/**
+ * The size of the C struct a mechanism's parameter is, when the library encodes it and may also
+ * take it as raw bytes (a struct without pointers, such as CK_RSA_PKCS_PSS_PARAMS); undefined
+ * otherwise. Raw bytes of any other length would make the module read past them.
+ */
+export function rawStructSize(mechanism: number): number | undefined {
+  const encode = ENCODERS.get(mechanism);
+  return encode && !HOLDS_POINTERS.has(encode) ? STRUCT_SIZE.get(encode) : undefined;
 }
 
 /**

@@ -5,7 +5,15 @@
  * @example
  * const t: Template = { [Attribute.TOKEN]: true, [Attribute.LABEL]: 'my key', [Attribute.VALUE_LEN]: 32 };
  */
-import { ULONG_MAX, ULONG_SIZE, layout, readULong, writePointer, writeULong } from '../sys/abi.js';
+import {
+  ULONG_MAX,
+  ULONG_SIZE,
+  layout,
+  readULong,
+  readULongNumber,
+  writePointer,
+  writeULong,
+} from '../sys/abi.js';
 import { Attribute } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { Arena } from './arena.js';
@@ -190,8 +198,8 @@ export function decodeValue(type: number, bytes: Buffer): AttributeValue {
       return bytes.length > 0 && bytes[0] !== 0;
     case 'ulong': {
       if (bytes.length !== ULONG_SIZE) return Buffer.from(bytes);
-      const v = readULong(bytes, 0);
-      return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+      const n = readULongNumber(bytes, 0);
+      return Number.isFinite(n) ? n : readULong(bytes, 0);
     }
     case 'string':
       return bytes.toString('utf8');

@@ -4,13 +4,14 @@
  * (`C_DeriveKey` with CKM_ECDH1_DERIVE, or the cofactor variant where the token offers only that)
  * with the file's ephemeral public key, then HKDF and key unwrap on the host (kek.ts).
  */
-import { Attribute, KDF, KeyType, Mechanism, ReturnValue } from '../sys/constants.js';
+import { Attribute, KeyType, Mechanism, ReturnValue } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { Pkcs11Error } from '../core/errors.js';
 import { equalBytes } from '../util/der.js';
 import { lookupCurve } from '../util/curves.js';
 import { decodeX509PublicKey } from '../util/x509.js';
 import { PrivateKey } from '../model/keys.js';
+import { ecdhSecret } from '../model/ecdh.js';
 import { FileEncryptionError } from './errors.js';
 import { type FileHeader, KeyProtection } from './format.js';
 import { deriveKek, unwrapWithKek } from './kek.js';
@@ -101,11 +102,10 @@ async function unsealEcdh(header: FileHeader, key: PrivateKey): Promise<Buffer> 
   if (!equalBytes(fileCurve, params)) {
     throw wrongKey(`the file is for a key on ${curveName(fileCurve)}, this key is on ${curveName(params)}`);
   }
-  const secret = await ecdhSecret(
-    key,
-    ephemeral[Attribute.EC_POINT] as Uint8Array,
-    lookupCurve(params, 'key').fieldSize,
-  );
+  const secret = await ecdhSecret(key, ephemeral[Attribute.EC_POINT] as Uint8Array, {
+    byteLength: lookupCurve(params, 'key').fieldSize,
+    mechanism: await ecdhMechanism(key),
+  });
   const kek = deriveKek(secret, header.nonce, header.ephemeralKey);
   secret.fill(0);
   try {
@@ -127,27 +127,10 @@ function curveName(params: Uint8Array): string {
   }
 }
 
-/**
- * The raw ECDH secret of the token key and a peer's raw public point: derived into a temporary,
- * readable session key, read, and destroyed at once.
- */
-async function ecdhSecret(key: PrivateKey, point: Uint8Array, bytes: number): Promise<Uint8Array> {
+/** The ECDH mechanism for `key`: plain ECDH1, or the cofactor variant where the token offers only that. */
+async function ecdhMechanism(key: PrivateKey): Promise<number> {
   const offered = new Set(await key.session.token.slot.getMechanisms());
-  const mechanism =
-    !offered.has(Mechanism.ECDH1_DERIVE) && offered.has(Mechanism.ECDH1_COFACTOR_DERIVE)
-      ? Mechanism.ECDH1_COFACTOR_DERIVE
-      : Mechanism.ECDH1_DERIVE;
-  const shared = await key.deriveKey(KeyType.GENERIC_SECRET, bytes * 8, {
-    mechanism,
-    mechanismParam: { kdf: KDF.NULL, publicData: point },
-    capabilities: [],
-    template: { [Attribute.TOKEN]: false, [Attribute.SENSITIVE]: false, [Attribute.EXTRACTABLE]: true },
-  });
-  try {
-    const value = await shared.get(Attribute.VALUE);
-    if (!(value instanceof Uint8Array)) throw new Error('the token did not reveal the derived ECDH secret');
-    return value;
-  } finally {
-    await shared.destroy();
-  }
+  return !offered.has(Mechanism.ECDH1_DERIVE) && offered.has(Mechanism.ECDH1_COFACTOR_DERIVE)
+    ? Mechanism.ECDH1_COFACTOR_DERIVE
+    : Mechanism.ECDH1_DERIVE;
 }

@@ -1,8 +1,9 @@
 /**
- * `pkcs11-ts/interop`: token keys meet the rest of Node. Public keys out as SPKI, PEM, JWK or
- * `KeyObject`; keys and certificates in from node:crypto, PEM and JWK; token private keys as
- * node-style signers and as WebCrypto-shaped keys behind a SubtleCrypto that routes them to the
- * token; X.509 requests and certificates signed inside the token with @peculiar/x509.
+ * `pkcs11-ts/interop`: token keys meet the rest of Node. Public keys out as SPKI, PEM, JWK,
+ * `KeyObject` or an OpenSSH line; keys and certificates in from node:crypto, PEM and JWK; token
+ * private keys as node-style signers and as WebCrypto-shaped keys behind a SubtleCrypto that
+ * routes them to the token; X.509 requests and certificates signed inside the token with
+ * @peculiar/x509.
  *
  * @example
  * ```ts
@@ -15,12 +16,14 @@
  * ```
  */
 export {
+  type ExportPublicKeyOptions,
   type PublicKeyExports,
   type PublicKeyFormat,
   exportPublicKey,
   publicKeyInfo,
   toKeyObject,
 } from './public-key.js';
+export { opensshPublicKey } from './openssh.js';
 export { type ImportKeyOptions, type KeyInput, importKey } from './import.js';
 export {
   type CertificateInput,

@@ -1,6 +1,7 @@
 /**
  * Token public keys for node:crypto: SubjectPublicKeyInfo DER, PEM, JWK or a `KeyObject`, for RSA,
- * EC (every named curve OpenSSL knows), Ed25519/Ed448, X25519/X448 and DSA keys.
+ * EC (every named curve OpenSSL knows), Ed25519/Ed448, X25519/X448 and DSA keys; and as an
+ * OpenSSH `authorized_keys` line (openssh.ts) for RSA, NIST P-256/384/521 and Ed25519 keys.
  */
 import { type JsonWebKey, type KeyObject, createPublicKey } from 'node:crypto';
 import { Attribute, KeyType } from '../sys/constants.js';
@@ -10,9 +11,10 @@ import { encodeDsaPublicKey } from '../util/dsa.js';
 import { encodeEcPublicKey } from '../util/ec.js';
 import { encodeRsaPublicKey } from '../util/rsa.js';
 import { type KeySource, readAttributes } from '../util/source.js';
+import { checkOpensshComment, opensshPublicKey } from './openssh.js';
 
 /** The formats `exportPublicKey` writes. */
-export type PublicKeyFormat = 'spki-der' | 'pem' | 'jwk' | 'keyobject';
+export type PublicKeyFormat = 'spki-der' | 'pem' | 'jwk' | 'keyobject' | 'openssh';
 
 /** What `exportPublicKey` gives for each format. */
 export interface PublicKeyExports {
@@ -20,12 +22,19 @@ export interface PublicKeyExports {
   pem: string;
   jwk: JsonWebKey;
   keyobject: KeyObject;
+  openssh: string;
+}
+
+/** Options of `exportPublicKey`. */
+export interface ExportPublicKeyOptions {
+  /** `'openssh'` only: the comment at the end of the line (one line; none by default). */
+  readonly comment?: string;
 }
 
 /** Key types whose CKA_EC_PARAMS name a curve: EC, Edwards (EdDSA) and Montgomery (X25519/X448). */
 export const EC_FAMILY: readonly number[] = [KeyType.EC, KeyType.EC_EDWARDS, KeyType.EC_MONTGOMERY];
 
-const FORMATS: readonly PublicKeyFormat[] = ['spki-der', 'pem', 'jwk', 'keyobject'];
+const FORMATS: readonly PublicKeyFormat[] = ['spki-der', 'pem', 'jwk', 'keyobject', 'openssh'];
 
 const READ = [
   Attribute.KEY_TYPE,
@@ -76,26 +85,36 @@ export function spkiOf(key: KeyObject): Uint8Array {
  * A token public key (or a template, see `publicKeyInfo`) as node:crypto understands it:
  * `'spki-der'` (Uint8Array), `'pem'` (a `PUBLIC KEY` block), `'jwk'` (RSA, EC on P-256/384/521 and
  * secp256k1, OKP for Ed25519/Ed448/X25519/X448; JWK has no names for other curves, such as
- * brainpool, which give a RangeError) or `'keyobject'`.
+ * brainpool, which give a RangeError), `'keyobject'`, or `'openssh'` (an `authorized_keys` line:
+ * RSA, NIST P-256/384/521 and Ed25519 only; `options.comment` ends it).
  *
  * @example
  * ```ts
  * const pub = await exportPublicKey(ecPub, 'keyobject');
  * crypto.verify('sha256', data, { key: pub, dsaEncoding: 'ieee-p1363' }, rawSignature); // true
  * const jwk = await exportPublicKey(rsaPub, 'jwk'); // { kty: 'RSA', n: '...', e: 'AQAB' }
+ * const line = await exportPublicKey(ecPub, 'openssh', { comment: 'me@token' }); // 'ecdsa-sha2-nistp256 AAAA... me@token'
  * ```
  */
 export async function exportPublicKey<F extends PublicKeyFormat>(
   key: KeySource,
   format: F,
+  options: ExportPublicKeyOptions = {},
 ): Promise<PublicKeyExports[F]> {
   const fn = 'exportPublicKey';
   if (!FORMATS.includes(format)) {
     throw new RangeError(`${fn}: format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   }
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${fn}: options must be an object`);
+  const { comment } = options;
+  checkOpensshComment(comment, `${fn}: options.comment`);
+  if (comment !== undefined && format !== 'openssh')
+    throw new RangeError(`${fn}: options.comment is for the 'openssh' format only`);
   const spki = await publicKeyInfo(key, fn);
   if (format === 'spki-der') return spki as PublicKeyExports[F];
   const keyObject = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  if (format === 'openssh') return opensshPublicKey(keyObject, comment) as PublicKeyExports[F];
   return convert(keyObject, format, fn) as PublicKeyExports[F];
 }
 

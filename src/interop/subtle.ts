@@ -11,11 +11,11 @@
  * WebCrypto's names (InvalidAccessError, NotSupportedError, OperationError), as node's are.
  */
 import { webcrypto } from 'node:crypto';
-import { Attribute, KDF, KeyType, Mechanism } from '../sys/constants.js';
+import { Attribute, Mechanism } from '../sys/constants.js';
 import { decodeEcPoint } from '../util/ec.js';
-import { lookupCurve } from '../util/curves.js';
 import { describe } from '../util/der.js';
 import type { PrivateKey, PublicKey, SecretKey } from '../model/keys.js';
+import { ecdhSecret } from '../model/ecdh.js';
 import type { OperationOptions } from '../model/plan.js';
 import { TokenCryptoKey, curveOfWebName } from './crypto-key.js';
 import { hashInfo } from './hashes.js';
@@ -300,7 +300,7 @@ export class TokenSubtle implements SubtleCrypto {
       );
     }
     const point = new Uint8Array(await this.exportKey('raw', peer));
-    const secret = await onToken('deriveBits', () => deriveSecret(baseKey.key as PrivateKey, point));
+    const secret = await onToken('deriveBits', () => ecdhSecret(baseKey.key as PrivateKey, point));
     try {
       return arrayBufferOf(truncate(secret, length));
     } finally {
@@ -394,28 +394,6 @@ function sameCurve(a: CryptoKey, b: CryptoKey): boolean {
     return curveOfWebName(curveA, 'namedCurve') === curveOfWebName(curveB, 'namedCurve');
   } catch {
     return false;
-  }
-}
-
-/**
- * The raw ECDH secret (the x coordinate, or the X25519/X448 output) of `key` and the peer's raw
- * public point, via a temporary session key that may be read and is destroyed right after.
- */
-async function deriveSecret(key: PrivateKey, point: Uint8Array): Promise<Uint8Array> {
-  const curve = lookupCurve(await key.get(Attribute.EC_PARAMS), 'deriveBits: the key CKA_EC_PARAMS');
-  const shared = await key.deriveKey(KeyType.GENERIC_SECRET, curve.fieldSize * 8, {
-    mechanism: Mechanism.ECDH1_DERIVE,
-    mechanismParam: { kdf: KDF.NULL, publicData: point },
-    capabilities: [],
-    template: { [Attribute.TOKEN]: false, [Attribute.SENSITIVE]: false, [Attribute.EXTRACTABLE]: true },
-  });
-  try {
-    const value = await shared.get(Attribute.VALUE);
-    if (!(value instanceof Uint8Array))
-      throw webCryptoError('OperationError', 'the token did not reveal the derived secret');
-    return value;
-  } finally {
-    await shared.destroy();
   }
 }
 

@@ -1,74 +1,104 @@
 /**
  * Where each C call runs: on a worker thread (the rule), or inline on the main thread when it is
- * measured cheap on this module (the exception that makes attribute reads and searches cost what
- * they cost in C instead of a thread round trip of 15-25 µs each).
+ * measured cheap on this module (the exception that makes an attribute read cost what it costs in
+ * C, and an ECDSA sign or a 64 KiB AES update close to it, instead of a thread round trip of
+ * 12-25 µs on top).
  *
- * A function may run inline only if all of these hold:
- * - it is on the short list of calls that read state already in memory in every module we know
- *   (attribute reads, searches, operation set-up, session info), never a call that does the
- *   cryptography or talks to a device by nature (sign, decrypt, generate, login, create);
- * - the module has answered it quickly {@link PROBES} times in a row on a worker thread
- *   (round trip, hop included, under {@link PROBE_LIMIT_MS});
- * - no other call of this process is running inside the module, so an inline call can never
- *   wait on a lock held by one of our own slow calls (a card busy generating a key);
- * - its inline runs stay under {@link INLINE_LIMIT_MS}: one that does not is a strike and sends
- *   the function back to worker threads until it has been probed quick again; the
- *   {@link STRIKES}th strike keeps it there for good, so a module whose reads are sometimes slow
- *   (a card fetching a certificate on first use) stalls the event loop at most that many times
- *   per function. A busy machine can pause any thread for milliseconds, so {@link FORGIVE_AFTER}
- *   quick inline runs in a row wipe out one strike.
+ * A call may run inline only if all of these hold:
+ * - it is on the short list of calls that work on what the module holds in memory when the module
+ *   runs in-process (attribute reads, searches, session info, and the Init, one-shot, Update and
+ *   Final calls of sign, verify, encrypt, decrypt and digest), never one that makes keys, logs in,
+ *   or writes objects (which may write files or talk to a device whatever the module);
+ * - the module has answered it quickly {@link PROBES} times in a row on a worker thread (round
+ *   trip, hop included, under {@link PROBE_LIMIT_MS}), for this mechanism, and with at least as
+ *   much input as this call has: a smart card's C_Sign (tens of milliseconds) never qualifies,
+ *   nor does an RSA-4096 signature or a 16 MiB update on a module where a P-256 signature or a
+ *   64 KiB update does;
+ * - no call of ours that is not itself quick is running inside the module, so an inline call
+ *   never waits on a lock held by one of our own slow calls (a card busy generating a key);
+ * - this turn of the event loop has done less than {@link TURN_BUDGET_MS} of inline work: awaited
+ *   inline calls resolve as microtasks, so without a budget a loop of them would keep timers and
+ *   I/O out for as long as it runs. Past it the call takes a thread, which ends the turn;
+ * - its inline runs stay quick: one over {@link INLINE_SOFT_LIMIT_MS} sends it back to be measured
+ *   on worker threads; one over {@link INLINE_LIMIT_MS} is also a strike, and the {@link STRIKES}th
+ *   strike keeps it on threads for good, so a module whose calls are sometimes slow stalls the
+ *   event loop at most that many times per call. A busy machine can pause any thread for
+ *   milliseconds, so {@link FORGIVE_AFTER} quick inline runs in a row wipe out one strike.
+ *
+ * Several sessions at once: when more than one session of the module has a task running and no
+ * quick call of ours is on a thread, a quick call takes a thread anyway, and the next one (of
+ * another session) runs inline meanwhile, answering on the next turn of the event loop so the
+ * thread's answer is taken in between. Two sessions then keep two cores busy, as two threads of
+ * a C program do.
  *
  * `'worker'` mode turns inlining off entirely for libraries that must never run C on the main
  * thread; the environment variable `PKCS11_TS_EXECUTION=worker` selects it process-wide.
- *
- * With `PKCS11_TS_LANES=1`, operations may also hand whole chains of calls to a session's lane
- * (sys/lanes.ts), so the next chain is already running while the main thread handles the previous
- * one's result. While a session has chains pending, every other call on it joins its lane too,
- * behind them: the order of a session's calls is the order they were made in, whichever thread
- * makes them. A pending chain counts as a call running in the module (no inline call starts
- * meanwhile). Lanes are off by default: on the 2-CPU machine of docs/benchmarks.md, shared with
- * other work, their extra thread and messages cost more than the overlap gave back.
  */
 import { performance } from 'node:perf_hooks';
 import type { CArg, FunctionTable } from '../sys/binding.js';
 import type { LoadedModule } from '../sys/module.js';
-import { FUNCTIONS_2_40, FUNCTIONS_3_0, type FunctionName } from '../sys/functions.js';
-import { LanePool, type ChainCall, type ChainResult } from '../sys/lanes.js';
+import type { FunctionName } from '../sys/functions.js';
+import { ULONG_SIZE, readULongNumber } from '../sys/abi.js';
+import { turnSpent } from './turn.js';
 
 /** `'auto'`: cheap calls inline once measured cheap (default); `'worker'`: every call on a worker thread. */
 export type ExecutionMode = 'auto' | 'worker';
 
-/** Calls that may run inline once measured cheap. */
-const CANDIDATES: ReadonlySet<FunctionName> = new Set<FunctionName>([
-  'C_GetAttributeValue',
-  'C_FindObjectsInit',
-  'C_FindObjects',
-  'C_FindObjectsFinal',
-  'C_GetSessionInfo',
-  'C_SignInit',
-  'C_VerifyInit',
-  'C_EncryptInit',
-  'C_DecryptInit',
-  'C_DigestInit',
-]);
+/**
+ * Calls that may run inline once measured cheap, each with the Init of its operation when its
+ * cost depends on the operation's mechanism (an ECDSA C_Sign takes 70 µs, an RSA-4096 one 5 ms):
+ * those are measured per mechanism, the mechanism being the one the session's last Init named.
+ */
+const CANDIDATES: ReadonlyMap<FunctionName, FunctionName | null> = new Map<FunctionName, FunctionName | null>(
+  [
+    ['C_GetAttributeValue', null],
+    ['C_FindObjectsInit', null],
+    ['C_FindObjects', null],
+    ['C_FindObjectsFinal', null],
+    ['C_GetSessionInfo', null],
+    ...(['Sign', 'Verify', 'Encrypt', 'Decrypt', 'Digest'] as const).flatMap((family) => {
+      const init = `C_${family}Init` as FunctionName;
+      const calls = [init, `C_${family}`, `C_${family}Update`, `C_${family}Final`] as FunctionName[];
+      return calls.map((fn) => [fn, init] as [FunctionName, FunctionName]);
+    }),
+  ],
+);
+
+/** Calls whose third argument is the length of their input: the input size is part of their cost. */
+const SIZED_INPUT: ReadonlySet<FunctionName> = new Set<FunctionName>(
+  (['Sign', 'Verify', 'Encrypt', 'Decrypt', 'Digest'] as const).flatMap((family) => [
+    `C_${family}` as FunctionName,
+    `C_${family}Update` as FunctionName,
+  ]),
+);
 
 /** Quick worker-thread answers in a row before a function may run inline. */
 export const PROBES = 8;
 /** The slowest worker-thread round trip (thread hop included) that counts as quick. */
-export const PROBE_LIMIT_MS = 0.25;
-/** An inline run longer than this is a strike: the function goes back to worker threads (the event-loop budget of DESIGN.md). */
+export const PROBE_LIMIT_MS = 0.5;
+/** An inline run longer than this sends the call back to being measured on worker threads. */
+export const INLINE_SOFT_LIMIT_MS = 2;
+/** An inline run longer than this is a strike (the event-loop budget of DESIGN.md). */
 export const INLINE_LIMIT_MS = 10;
 /** Strikes after which a function stays on worker threads for good. */
 export const STRIKES = 3;
 /** Quick inline runs in a row that wipe out one strike. */
 export const FORGIVE_AFTER = 256;
+/**
+ * Inline work one turn of the event loop may do: past it, the next call goes to a worker thread,
+ * which lets timers and I/O in. Without it a loop of awaited inline calls, which resolve as
+ * microtasks, would keep the event loop for as long as it runs.
+ */
+export const TURN_BUDGET_MS = 2;
 
-/** What we have learnt about one function of one module. */
+/** What we have learnt about one function of one module (for one mechanism, where it matters). */
 interface Cost {
   /** Quick worker-thread answers in a row. */
   quick: number;
   /** Runs inline from now on (until an inline run is slow). */
   inline: boolean;
+  /** The largest input a quick run had: larger inputs go to worker threads to be measured. */
+  maxInput: number;
   /** Slow inline runs not yet forgiven. */
   strikes: number;
   /** Quick inline runs since the last strike or forgiveness. */
@@ -77,54 +107,43 @@ interface Cost {
   barred: boolean;
 }
 
-/** Functions whose first argument is not a session handle (everything before C_CloseSession, and these). */
-const NOT_ON_A_SESSION: ReadonlySet<FunctionName> = new Set<FunctionName>([
-  ...FUNCTIONS_2_40.slice(
-    0,
-    FUNCTIONS_2_40.findIndex(([name]) => name === 'C_CloseSession'),
-  ).map(([name]) => name),
-  'C_CloseAllSessions',
-  'C_WaitForSlotEvent',
-  ...FUNCTIONS_3_0.slice(0, 2).map(([name]) => name),
-]);
-
-/** Whether lanes may be used: only when `PKCS11_TS_LANES=1` (read at each operation). */
-export function lanesOn(): boolean {
-  return process.env.PKCS11_TS_LANES === '1';
-}
-
 /** Per module (function table): what is known about each candidate, and how many calls are inside it. */
 class ModuleState {
   /** Calls dispatched to worker threads that have not returned yet. */
   running = 0;
-  readonly costs = new Map<FunctionName, Cost>();
-  #lanes: LanePool | undefined;
+  /** Of {@link running}, the calls that could have run inline (sent to a thread to overlap). */
+  quickRunning = 0;
+  /** Sessions of this module with a task running (model/session.ts tells, through the context). */
+  busySessions = 0;
+  readonly costs = new Map<string, Cost>();
+  /** The mechanism of each session's last Init, per Init function: what its data calls cost depends on. */
+  readonly mechanisms = new Map<bigint, Map<FunctionName, number>>();
 
-  constructor(private readonly module: LoadedModule) {}
-
-  /** The module's lanes, made on first use. */
-  get lanes(): LanePool {
-    this.#lanes ??= new LanePool(this.module.functions, this.module.path);
-    return this.#lanes;
-  }
-
-  /** Whether any call of ours is inside the module: on koffi's threads or pending in a lane. */
-  get idle(): boolean {
-    return this.running === 0 && (this.#lanes?.pending ?? 0) === 0;
-  }
-
-  /** The session `args[0]` of a call to `fn`, when that session has chains pending in a lane. */
-  busySession(fn: FunctionName, args: readonly CArg[]): bigint | undefined {
-    if (!this.#lanes || this.#lanes.pending === 0 || NOT_ON_A_SESSION.has(fn)) return undefined;
-    const session = args[0];
-    return typeof session === 'bigint' && this.#lanes.busy(session) ? session : undefined;
-  }
-
-  cost(fn: FunctionName): Cost {
-    let c = this.costs.get(fn);
+  /**
+   * The cost record of `fn` called with `args`: per function, and per mechanism for the calls of
+   * an operation (an Init names its mechanism; the later calls use the one their session's last
+   * Init named).
+   */
+  cost(fn: FunctionName, init: FunctionName | null, args: readonly CArg[]): Cost {
+    let key: string = fn;
+    if (init !== null) {
+      const session = args[0] as bigint;
+      let mechanism: number | undefined;
+      if (fn === init) {
+        const encoded = args[1];
+        // The CK_MECHANISM starts with its type.
+        mechanism =
+          Buffer.isBuffer(encoded) && encoded.byteLength >= ULONG_SIZE ? readULongNumber(encoded, 0) : -1;
+        let known = this.mechanisms.get(session);
+        if (!known) this.mechanisms.set(session, (known = new Map()));
+        known.set(init, mechanism);
+      } else mechanism = this.mechanisms.get(session)?.get(init);
+      key = `${fn}:${mechanism ?? -1}`;
+    }
+    let c = this.costs.get(key);
     if (!c) {
-      c = { quick: 0, inline: false, strikes: 0, clean: 0, barred: false };
-      this.costs.set(fn, c);
+      c = { quick: 0, inline: false, maxInput: 0, strikes: 0, clean: 0, barred: false };
+      this.costs.set(key, c);
     }
     return c;
   }
@@ -135,7 +154,7 @@ const states = new WeakMap<FunctionTable, ModuleState>();
 function stateOf(module: LoadedModule): ModuleState {
   let s = states.get(module.functions);
   if (!s) {
-    s = new ModuleState(module);
+    s = new ModuleState();
     states.set(module.functions, s);
   }
   return s;
@@ -148,43 +167,68 @@ export function executionFromEnv(value: string | undefined = process.env.PKCS11_
   throw new RangeError(`PKCS11_TS_EXECUTION must be 'auto' or 'worker', got ${JSON.stringify(value)}`);
 }
 
+/** The input length of a call of {@link SIZED_INPUT}; 0 for the others. */
+function inputOf(fn: FunctionName, args: readonly CArg[]): number {
+  return SIZED_INPUT.has(fn) ? Number(args[2] ?? 0) : 0;
+}
+
 async function onWorker(
   table: FunctionTable,
   state: ModuleState,
   fn: FunctionName,
   args: CArg[],
   cost: Cost | undefined,
+  quick: boolean,
 ): Promise<number> {
   state.running++;
+  if (quick) state.quickRunning++;
   const start = cost ? performance.now() : 0;
   try {
     return await table.callAsync(fn, ...args);
   } finally {
     state.running--;
+    if (quick) state.quickRunning--;
     if (cost && !cost.barred) {
-      cost.quick = performance.now() - start <= PROBE_LIMIT_MS ? cost.quick + 1 : 0;
+      if (performance.now() - start <= PROBE_LIMIT_MS) {
+        cost.quick++;
+        cost.maxInput = Math.max(cost.maxInput, inputOf(fn, args));
+      } else cost.quick = 0;
       if (cost.quick >= PROBES) cost.inline = true;
     }
   }
 }
 
-function inline(table: FunctionTable, fn: FunctionName, args: CArg[], cost: Cost): Promise<number> {
-  const start = performance.now();
+function inline(
+  table: FunctionTable,
+  fn: FunctionName,
+  args: CArg[],
+  cost: Cost,
+  start: number,
+  overlapping: boolean,
+): Promise<number> {
   let rv: number;
   try {
     rv = table.call(fn, ...args);
   } catch (e) {
     return Promise.reject(e);
   }
-  if (performance.now() - start > INLINE_LIMIT_MS) {
+  const took = performance.now() - start;
+  if (took > INLINE_LIMIT_MS) {
     cost.inline = false;
     cost.quick = 0;
     cost.clean = 0;
     cost.barred = ++cost.strikes >= STRIKES;
+  } else if (took > INLINE_SOFT_LIMIT_MS) {
+    // Slower than it was measured: measure it again on worker threads.
+    cost.inline = false;
+    cost.quick = 0;
   } else if (cost.strikes > 0 && ++cost.clean >= FORGIVE_AFTER) {
     cost.strikes--;
     cost.clean = 0;
   }
+  // While a call of ours runs on a thread, the answer waits for the next turn of the event loop,
+  // so that call's completion is handled before this caller's next call runs inline.
+  if (overlapping) return new Promise((resolve) => setImmediate(resolve, rv));
   return Promise.resolve(rv);
 }
 
@@ -201,32 +245,26 @@ export function dispatch(
 ): Promise<number> {
   const table = module.functions;
   const state = stateOf(module);
-  const busy = state.busySession(fn, args);
-  if (busy !== undefined) return state.lanes.run(busy, [{ fn, args }]).then((r) => r.rvs[0] as number);
-  if (mode === 'worker' || !CANDIDATES.has(fn)) return onWorker(table, state, fn, args, undefined);
-  const cost = state.cost(fn);
-  if (cost.inline && state.idle) return inline(table, fn, args, cost);
-  return onWorker(table, state, fn, args, cost.barred || cost.inline ? undefined : cost);
+  if (fn === 'C_CloseSession') state.mechanisms.delete(args[0] as bigint);
+  else if (fn === 'C_CloseAllSessions') state.mechanisms.clear();
+  const init = mode === 'worker' ? undefined : CANDIDATES.get(fn);
+  if (init === undefined) return onWorker(table, state, fn, args, undefined, false);
+  const cost = state.cost(fn, init, args);
+  const eligible = cost.inline && inputOf(fn, args) <= cost.maxInput;
+  // Only quick calls of ours may be inside the module (never one that may hold a lock for long).
+  if (eligible && state.running === state.quickRunning) {
+    const overlapping = state.quickRunning > 0;
+    // With other sessions at work and no thread busy, this call takes a thread so that the next
+    // one can run inline meanwhile: two sessions then use two cores.
+    const overlap = overlapping || state.busySessions <= 1;
+    const now = performance.now();
+    if (overlap && turnSpent(now) <= TURN_BUDGET_MS) return inline(table, fn, args, cost, now, overlapping);
+    return onWorker(table, state, fn, args, cost, true);
+  }
+  return onWorker(table, state, fn, args, cost.barred || eligible ? undefined : cost, eligible);
 }
 
-/**
- * Hands `calls` to the lane of `session` as one chain (see the module doc); undefined when lanes
- * are off, and the caller makes the calls one by one instead. The chain is in the session's order
- * as soon as this returns.
- */
-export function runChain(
-  module: LoadedModule,
-  session: bigint,
-  calls: readonly ChainCall[],
-): Promise<ChainResult> | undefined {
-  if (!lanesOn()) return undefined;
-  return stateOf(module).lanes.run(session, calls);
-}
-
-/**
- * Whether operations should hand their calls to lanes now: lanes are on and one is ready. The
- * first ask starts one, so a program's first operations never wait for a thread to start.
- */
-export function lanesReady(module: LoadedModule): boolean {
-  return lanesOn() && stateOf(module).lanes.ready;
+/** Tells the module's execution state that a session of it started (+1) or ended (-1) a task. */
+export function sessionBusy(module: LoadedModule, delta: 1 | -1): void {
+  stateOf(module).busySessions += delta;
 }

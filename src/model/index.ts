@@ -12,6 +12,7 @@ export type { OperationOptions } from './plan.js';
 export type { NewKeyOptions } from './templates.js';
 export type { BytesLike, DataStream } from './operations.js';
 export type { DigestInput } from './digest.js';
+export { ecdhSecret, type EcdhSecretOptions } from './ecdh.js';
 export type { Pin } from './secret.js';
 export * from './defaults.js';
 export type { ParameterInput } from './mechanism-defaults.js';

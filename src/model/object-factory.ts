@@ -3,7 +3,8 @@
  */
 import { Attribute, ObjectClass } from '../sys/constants.js';
 import { readAttributes } from '../core/attribute-read.js';
-import { PkcsObject, SUMMARY, type Summary } from './objects.js';
+import { shortBuffersHonoured } from '../core/short-buffers.js';
+import { PkcsObject, SUMMARY, summaryNeeds, type Summary } from './objects.js';
 import { Certificate, Data, DomainParameters, PrivateKey, PublicKey, SecretKey } from './keys.js';
 import type { Session } from './session.js';
 
@@ -28,11 +29,34 @@ function classFor(objectClass: number): ObjectClassCtor {
 
 /** Reads the summary of `handle` and wraps it in the class its `CKA_CLASS` calls for. */
 export async function objectFor(session: Session, handle: bigint): Promise<PkcsObject> {
-  const summary = await session.exclusive('C_GetAttributeValue', ({ handle: h, invoke }) =>
-    readAttributes(invoke, h, handle, SUMMARY),
-  );
-  const Ctor = classFor(summary.get(Attribute.CLASS) as number);
-  return new Ctor(session, handle, summary);
+  const { objects, failure } = await objectsFor(session, [handle]);
+  if (failure !== undefined) throw failure;
+  return objects[0] as PkcsObject;
+}
+
+/**
+ * {@link objectFor} for several handles, in one turn of the session (a search's results: one
+ * queue turn for many objects instead of one each). Reading stops at the first failure, which is
+ * answered with the objects read before it, so a caller can hand those out before throwing.
+ */
+export async function objectsFor(
+  session: Session,
+  handles: readonly bigint[],
+): Promise<{ objects: PkcsObject[]; failure?: unknown }> {
+  return session.exclusive('C_GetAttributeValue', async ({ handle: h, invoke }) => {
+    const objects: PkcsObject[] = [];
+    try {
+      const oneCall = await shortBuffersHonoured(session.context.module, invoke, h, handles[0] as bigint);
+      for (const handle of handles) {
+        const summary = await readAttributes(invoke, h, handle, SUMMARY, oneCall, summaryNeeds);
+        const Ctor = classFor(summary.get(Attribute.CLASS) as number);
+        objects.push(new Ctor(session, handle, summary));
+      }
+      return { objects };
+    } catch (failure) {
+      return { objects, failure };
+    }
+  });
 }
 
 /**

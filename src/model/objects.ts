@@ -4,10 +4,11 @@
  * (hardware features, vendor classes). Key classes carry the operations their kind of key is for.
  */
 import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
-import { Attribute, ObjectClass } from '../sys/constants.js';
+import { Attribute, KeyType, ObjectClass } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { check } from '../core/errors.js';
 import { readAttributes } from '../core/attribute-read.js';
+import { shortBuffersHonoured } from '../core/short-buffers.js';
 import { checkHandle, encodeTemplate, type AttributeValue, type Template } from '../core/template.js';
 import type { Session } from './session.js';
 import { adoptObject } from './object-factory.js';
@@ -25,8 +26,61 @@ export const SUMMARY = [
   Attribute.CERTIFICATE_TYPE,
 ] as const;
 
+/**
+ * The variable-length summary attributes that only some classes (and key types) have. (Those of
+ * fixed size need no such rule: a refusal of them is never mistaken for a value too large.)
+ */
+const PARTIAL_SUMMARY: ReadonlyMap<number, (objectClass: number, keyType: number | undefined) => boolean> =
+  new Map([
+    [Attribute.ID, (c) => IS_KEY.has(c) || c === ObjectClass.CERTIFICATE],
+    [Attribute.MODULUS, (c, k) => IS_PAIR.has(c) && k === KeyType.RSA],
+    [Attribute.EC_PARAMS, (c, k) => IS_PAIR.has(c) && k !== undefined && EC_KEY_TYPES.has(k)],
+  ]);
+const IS_PAIR: ReadonlySet<number> = new Set([ObjectClass.PUBLIC_KEY, ObjectClass.PRIVATE_KEY]);
+const IS_KEY: ReadonlySet<number> = new Set([...IS_PAIR, ObjectClass.SECRET_KEY]);
+const EC_KEY_TYPES: ReadonlySet<number> = new Set([KeyType.EC, KeyType.EC_EDWARDS, KeyType.EC_MONTGOMERY]);
+
+/**
+ * Whether a summary read must still settle `type` after its first call found `found`: not when
+ * the object's class (and key type) rules it out. A data object has no modulus; asking would cost
+ * a second C call per object found, because a refused attribute and a value larger than its room
+ * look alike in one call. Classes we do not know (vendor ones) are asked about everything.
+ */
+export function summaryNeeds(type: number, found: ReadonlyMap<number, AttributeValue | undefined>): boolean {
+  const objectClass = found.get(Attribute.CLASS);
+  const applies = PARTIAL_SUMMARY.get(type);
+  if (typeof objectClass !== 'number' || !applies || !KNOWN_CLASSES.has(objectClass)) return true;
+  const keyType = found.get(Attribute.KEY_TYPE);
+  return applies(objectClass, typeof keyType === 'number' ? keyType : undefined);
+}
+const KNOWN_CLASSES: ReadonlySet<number> = new Set([
+  ...IS_KEY,
+  ObjectClass.DATA,
+  ObjectClass.CERTIFICATE,
+  ObjectClass.DOMAIN_PARAMETERS,
+]);
+
 /** The attributes read when the object was found. */
 export type Summary = ReadonlyMap<number, AttributeValue | undefined>;
+
+/** `value` as a `CK_ATTRIBUTE_TYPE`, or a TypeError naming `what`. */
+function checkAttributeType(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new TypeError(`${what} must be an attribute number`);
+  return value;
+}
+
+/** Reads `types` of `object` in its session's turn. */
+function readFrom(
+  object: PkcsObject,
+  types: readonly number[],
+): Promise<Map<number, AttributeValue | undefined>> {
+  const module = object.session.context.module;
+  return object.session.exclusive('C_GetAttributeValue', async ({ handle, invoke }) => {
+    const oneCall = await shortBuffersHonoured(module, invoke, handle, object.handle);
+    return readAttributes(invoke, handle, object.handle, types, oneCall);
+  });
+}
 
 /** Any object on the token. */
 export class PkcsObject {
@@ -58,7 +112,8 @@ export class PkcsObject {
 
   /** Reads one attribute; `undefined` when the token will not reveal it (sensitive, not present). */
   async get(attribute: number): Promise<AttributeValue | undefined> {
-    return (await this.getAttributes([attribute]))[attribute];
+    const type = checkAttributeType(attribute, 'attribute');
+    return (await readFrom(this, [type])).get(type);
   }
 
   /**
@@ -67,15 +122,8 @@ export class PkcsObject {
    */
   async getAttributes(attributes: readonly number[]): Promise<Record<number, AttributeValue | undefined>> {
     if (!Array.isArray(attributes)) throw new TypeError('attributes must be an array of attribute numbers');
-    const types = attributes.map((a, i) => {
-      if (!Number.isSafeInteger(a) || a < 0)
-        throw new TypeError(`attributes[${i}] must be an attribute number`);
-      return a;
-    });
-    const values = await this.session.exclusive('C_GetAttributeValue', ({ handle, invoke }) =>
-      readAttributes(invoke, handle, this.handle, types),
-    );
-    return Object.fromEntries(values);
+    const types = attributes.map((a, i) => checkAttributeType(a, `attributes[${i}]`));
+    return Object.fromEntries(await readFrom(this, types));
   }
 
   /** `C_SetAttributeValue`. */

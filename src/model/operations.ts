@@ -5,8 +5,6 @@
  */
 import type { CArg } from '../sys/binding.js';
 import type { FunctionName } from '../sys/functions.js';
-import type { ChainCall, ChainResult } from '../sys/lanes.js';
-import { ULONG_SIZE, allocBuffer, readULongNumber, writeULong } from '../sys/abi.js';
 import { Mechanism, ReturnValue } from '../sys/constants.js';
 import { Pkcs11Error, check } from '../core/errors.js';
 import { encodeMechanism, mechanismOf, type MechanismSpec } from '../core/mechanism.js';
@@ -180,107 +178,18 @@ export function runOneShot(
   sizeHint?: number,
 ): Promise<Buffer> {
   const mech = encodeMechanism(op.mechanism);
-  return counted(session, (crowded) => {
-    if (inLane(session, op, crowded)) {
-      const room = sizeHint ?? outputRoom(op.fns.single, op, data.byteLength);
-      return outputOf(op, [op.fns.init, op.fns.single], room, (out, len) =>
-        chained(session, op.fns.init, (handle) => [
-          initCall(handle, op, mech),
-          { fn: op.fns.single, args: [handle, data, data.byteLength, out, len], sized: true },
-        ]),
-      );
+  return session.exclusive(op.fns.init, async (scope) => {
+    await init(scope, op, mech);
+    const args = [scope.handle, data, data.byteLength];
+    try {
+      if (sizeHint !== undefined) return await callWithOutput(scope.invoke, op.fns.single, args, sizeHint);
+      return await sizedCall(scope, op.fns.single, op, args, data.byteLength);
+    } catch (error) {
+      // An error ends the operation, says the standard; tpm2-pkcs11 1.9 keeps it (after C_Decrypt's
+      // CKR_GENERAL_ERROR), and every later Init in the session would fail.
+      return abandon(scope, op.fns, error);
     }
-    return session.exclusive(op.fns.init, async (scope) => {
-      await init(scope, op, mech);
-      const args = [scope.handle, data, data.byteLength];
-      if (sizeHint !== undefined) return callWithOutput(scope.invoke, op.fns.single, args, sizeHint);
-      return sizedCall(scope, op.fns.single, op, args, data.byteLength);
-    });
   });
-}
-
-/** One-shot operations called on each session and not finished yet. */
-const outstanding = new WeakMap<Session, number>();
-
-/**
- * Runs a one-shot operation counted as outstanding on its session until it settles, telling `run`
- * whether others were outstanding when it was called: only then does a chain in the session's
- * lane pay (it runs while the main thread handles the others); a caller alone on its session gets
- * its answer sooner from the usual calls than from a round trip to a lane.
- */
-function counted<T>(session: Session, run: (crowded: boolean) => Promise<T>): Promise<T> {
-  const before = outstanding.get(session) ?? 0;
-  outstanding.set(session, before + 1);
-  const done = (): void => {
-    const left = (outstanding.get(session) ?? 1) - 1;
-    if (left > 0) outstanding.set(session, left);
-    else outstanding.delete(session);
-  };
-  let result: Promise<T>;
-  try {
-    result = run(before > 0);
-  } catch (error) {
-    done();
-    throw error;
-  }
-  return result.finally(done);
-}
-
-/**
- * Whether `op` runs as a chain in the session's lane (execution.ts): when other operations are
- * outstanding on the session (`crowded`), lanes are on, and nothing of ours must run between its
- * calls (a context-specific login after Init must).
- */
-function inLane(session: Session, op: Operation, crowded: boolean): boolean {
-  return crowded && op.afterInit === undefined && session.context.chains;
-}
-
-/** The Init call of `op` as a chain call. */
-function initCall(handle: bigint, op: Operation, mechanism: Buffer): ChainCall {
-  return { fn: op.fns.init, args: op.key === null ? [handle, mechanism] : [handle, mechanism, op.key] };
-}
-
-/**
- * Hands the chain `calls(handle)` to the session's lane during one turn of the session, and lets
- * the session go as soon as the chain is in the lane's order: the next caller's chain queues
- * right behind it instead of waiting for this one's answer. Resolves when the lane has run it.
- */
-async function chained(
-  session: Session,
-  first: FunctionName,
-  calls: (handle: bigint) => ChainCall[],
-): Promise<ChainResult> {
-  const submitted = await session.exclusive(first, async ({ handle }) => ({
-    result: session.context.chain(handle, calls(handle)) as Promise<ChainResult>,
-  }));
-  return submitted.result;
-}
-
-/**
- * Runs a chain of the calls `names` whose last is the sized output call (offered `room` bytes, or
- * NULL to have the lane ask the length), checks every return code, and answers the output: in
- * our buffer when it fitted, in the lane's when the lane had to grow it.
- */
-async function outputOf(
-  op: Operation,
-  names: readonly FunctionName[],
-  room: number | undefined,
-  run: (out: Buffer | null, len: Buffer) => Promise<ChainResult>,
-): Promise<Buffer> {
-  const fn = names[names.length - 1] as FunctionName;
-  const out = room === undefined ? null : allocBuffer(room);
-  const len = allocBuffer(ULONG_SIZE);
-  writeULong(len, 0, room ?? 0);
-  const { rvs, outputs } = await run(out, len);
-  rvs.forEach((rv, i) => check(names[i] as FunctionName, rv));
-  const last = names.length - 1;
-  const grown = outputs[last];
-  if (grown) return remember(fn, op, Buffer.from(grown.buffer, grown.byteOffset, grown.byteLength));
-  if (out === null) throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'the lane answered no output');
-  const written = readULongNumber(len, 0);
-  if (written > out.length)
-    throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module wrote past the buffer');
-  return remember(fn, op, out.subarray(0, written));
 }
 
 /** Return codes of C_Verify/C_VerifyFinal that mean "this signature is wrong", not "something failed". */
@@ -301,52 +210,27 @@ export async function runVerify(
 ): Promise<boolean> {
   const signature = toBytes(given, 'signature');
   const mech = encodeMechanism(op.mechanism);
-  return counted(session, async (crowded) => {
-    if (inLane(session, op, crowded)) {
-      const { rvs } = await chained(session, op.fns.init, (handle) => [
-        initCall(handle, op, mech),
-        { fn: 'C_Verify', args: [handle, data, data.byteLength, signature, signature.byteLength] },
-      ]);
-      check(op.fns.init, rvs[0] as number);
-      return verdict('C_Verify', rvs[1] as number);
+  return session.exclusive(op.fns.init, async (scope) => {
+    await init(scope, op, mech);
+    const rv = await scope.invoke(
+      'C_Verify',
+      scope.handle,
+      data,
+      data.byteLength,
+      signature,
+      signature.byteLength,
+    );
+    try {
+      return verdict('C_Verify', rv);
+    } catch (error) {
+      return abandon(scope, op.fns, error);
     }
-    return session.exclusive(op.fns.init, async (scope) => {
-      await init(scope, op, mech);
-      return verdict(
-        'C_Verify',
-        await scope.invoke('C_Verify', scope.handle, data, data.byteLength, signature, signature.byteLength),
-      );
-    });
   });
 }
 
-/** Chunks of a stream in flight in the session's lane at once: enough to keep the lane busy. */
-const WINDOW = 4;
-
-/**
- * Feeds each chunk of `source` to `submit` with up to `window` submissions in flight, and yields
- * their results in order. Whatever ends the loop (a failed submission, a bad chunk, a consumer
- * that stops), every submission has settled before the caller goes on, so nothing of this
- * stream still runs when the operation is ended or the session let go.
- */
-async function* inOrder<T>(
-  source: DataStream,
-  submit: (bytes: Uint8Array) => Promise<T>,
-  window: number,
-): AsyncGenerator<T> {
-  const inFlight: Promise<T>[] = [];
-  try {
-    for await (const chunk of source) {
-      const submitted = submit(toBytes(chunk, 'stream chunk'));
-      // Awaited in turn below; until then a failure must not count as unhandled.
-      submitted.catch(() => undefined);
-      inFlight.push(submitted);
-      if (inFlight.length >= window) yield await (inFlight.shift() as Promise<T>);
-    }
-    while (inFlight.length > 0) yield await (inFlight.shift() as Promise<T>);
-  } finally {
-    await Promise.allSettled(inFlight);
-  }
+/** Each chunk of `source`, validated and converted ({@link toBytes}). */
+async function* chunksOf(source: DataStream): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) yield toBytes(chunk, 'stream chunk');
 }
 
 /**
@@ -377,15 +261,9 @@ export function runAccumulate(
   const mech = encodeMechanism(op.mechanism);
   return session.exclusive(fns.init, async (scope) => {
     await init(scope, op, mech);
-    const lanes = session.context.chains;
-    const update = async (bytes: Uint8Array): Promise<void> => {
-      const args = [scope.handle, bytes, bytes.byteLength];
-      if (!lanes) return check(fns.update, await scope.invoke(fns.update, ...args));
-      const { rvs } = (await session.context.chain(scope.handle, [{ fn: fns.update, args }])) as ChainResult;
-      check(fns.update, rvs[0] as number);
-    };
     try {
-      for await (const _ of inOrder(source, update, lanes ? WINDOW : 1));
+      for await (const bytes of chunksOf(source))
+        check(fns.update, await scope.invoke(fns.update, scope.handle, bytes, bytes.byteLength));
     } catch (e) {
       return abandon(scope, fns, e);
     }
@@ -430,22 +308,10 @@ export async function* runTransform(
   let finished = false;
   try {
     await init(scope, op, mech);
-    const lanes = session.context.chains;
-    const update = (bytes: Uint8Array): Promise<Buffer> => {
-      const n = bytes.byteLength;
-      if (!lanes) return sizedCall(scope, fns.update, op, [scope.handle, bytes, n], n);
-      return outputOf(
-        op,
-        [fns.update],
-        outputRoom(fns.update, op, n),
-        (out, len) =>
-          session.context.chain(scope.handle, [
-            { fn: fns.update, args: [scope.handle, bytes, n, out, len], sized: true },
-          ]) as Promise<ChainResult>,
-      );
-    };
     try {
-      for await (const out of inOrder(source, update, lanes ? WINDOW : 1)) {
+      for await (const bytes of chunksOf(source)) {
+        const n = bytes.byteLength;
+        const out = await sizedCall(scope, fns.update, op, [scope.handle, bytes, n], n);
         if (out.length > 0) yield out;
       }
       const last = await sizedCall(scope, fns.final, op, [scope.handle]);

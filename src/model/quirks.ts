@@ -11,6 +11,10 @@
  *   (OpenSC) and DER-wrapped in an OCTET STRING on others. When C_DeriveKey refuses the form given
  *   (CKR_MECHANISM_PARAM_INVALID, CKR_ARGUMENTS_BAD or CKR_DOMAIN_PARAMS_INVALID), it is tried once
  *   in the other form, and the form that worked is used first from then on.
+ * - **MAC mismatch as an error** (NSS softokn 3.87): a MAC that does not match fails C_Verify
+ *   with a left-over error code (CKR_DEVICE_ERROR, CKR_ARGUMENTS_BAD) instead of
+ *   CKR_SIGNATURE_INVALID. verify-check.ts finds out by computing the MAC (C_Sign) and comparing;
+ *   once seen, streamed MAC verifications on the token are made that way too.
  *
  * When the second try fails as well, the first error is thrown: the quirk was not the cause.
  */
@@ -30,13 +34,24 @@ export interface TokenQuirks {
   tokenObjectsOnly: boolean;
   /** The encoding of the ECDH peer point the token took after refusing the other one; `undefined` until then. */
   ecdhPoint: 'raw' | 'der' | undefined;
+  /** The token failed C_Verify of a MAC that did not match with an error, not CKR_SIGNATURE_INVALID. */
+  macMismatchAsError: boolean;
 }
 
-const memory = new TokenMemory<TokenQuirks>(() => ({ tokenObjectsOnly: false, ecdhPoint: undefined }));
+const memory = new TokenMemory<TokenQuirks>(() => ({
+  tokenObjectsOnly: false,
+  ecdhPoint: undefined,
+  macMismatchAsError: false,
+}));
 
 /** What has been learnt about `token` so far (for diagnostics and tests). */
 export function tokenQuirks(token: Token): Readonly<TokenQuirks> {
   return memory.of(token);
+}
+
+/** Remembers that `token` fails the verification of a MAC that does not match with an error (verify-check.ts). */
+export function learnMacMismatchAsError(token: Token): void {
+  memory.of(token).macMismatchAsError = true;
 }
 
 /**

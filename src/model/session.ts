@@ -8,7 +8,8 @@
  * const key = await session.getKey({ label: 'signing key', objectClass: ObjectClass.PRIVATE_KEY });
  */
 import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
-import { ReturnValue, UserType } from '../sys/constants.js';
+import { ReturnValue, SessionState, UserType } from '../sys/constants.js';
+import { nameOf } from '../sys/names.js';
 import { MultipleObjectsError, NoSuchKeyError, Pkcs11Error, check } from '../core/errors.js';
 import { CK_SESSION_INFO, decodeSessionInfo, type SessionInfo } from '../core/info.js';
 import type { Invoke } from '../core/invoke.js';
@@ -24,8 +25,8 @@ import {
 import { createObjects } from './quirks.js';
 import type { ModuleContext } from './context.js';
 import type { PkcsObject } from './objects.js';
-import { adoptObject, objectFor } from './object-factory.js';
-import { checkPin, withPin, type Pin } from './secret.js';
+import { adoptObject, objectFor, objectsFor } from './object-factory.js';
+import { withPin, type Pin } from './secret.js';
 import { searchTemplate, type KeyQuery } from './search.js';
 import type { Token } from './token.js';
 import type { Key } from './keys.js';
@@ -59,6 +60,29 @@ const ALREADY_CLOSED: ReadonlySet<number> = new Set([
 
 /** How many handles each `C_FindObjects` call asks for. */
 const FIND_BATCH = 256;
+/**
+ * How many found objects have their summaries read in one turn of the session: enough to spread
+ * the turn's cost, few enough that other callers of the session wait little in between.
+ */
+const SUMMARY_BATCH = 32;
+
+/** The session states in which each user type is logged in. */
+const LOGGED_IN_STATES: Readonly<Record<number, readonly number[]>> = {
+  [UserType.SO]: [SessionState.RW_SO_FUNCTIONS],
+  [UserType.USER]: [SessionState.RO_USER_FUNCTIONS, SessionState.RW_USER_FUNCTIONS],
+};
+
+/**
+ * Whether the session's state shows `userType` logged in; true for other user types and when the
+ * module will not tell.
+ */
+async function loggedInAs(invoke: Invoke, handle: bigint, userType: number): Promise<boolean> {
+  const states = LOGGED_IN_STATES[userType];
+  if (!states) return true;
+  const buf = allocBuffer(CK_SESSION_INFO.size);
+  if ((await invoke('C_GetSessionInfo', handle, buf)) !== ReturnValue.OK) return true;
+  return states.includes(decodeSessionInfo(buf).state);
+}
 
 /** Access to the session's C handle and call path, for code running inside its queue. */
 export interface SessionScope {
@@ -74,6 +98,8 @@ export class Session implements AsyncDisposable {
   readonly #unfinished = new UnfinishedOperation();
   /** The context's invoke, watched by {@link #unfinished}. */
   readonly #invoke: Invoke;
+  /** What every task of this session is given (one object, made once). */
+  readonly #scope: SessionScope;
   #closed = false;
 
   constructor(
@@ -87,6 +113,7 @@ export class Session implements AsyncDisposable {
     this.handle = checkHandle(handle, 'handle');
     this.#ctx = token.slot.library.context;
     this.#invoke = this.#unfinished.watch(this.#ctx.invoke);
+    this.#scope = { handle: this.handle, invoke: this.#invoke };
     leaked.register(this, { ctx: this.#ctx, handle: this.handle }, this);
   }
 
@@ -108,8 +135,14 @@ export class Session implements AsyncDisposable {
   exclusive<T>(fn: string, task: (scope: SessionScope) => Promise<T>): Promise<T> {
     return this.#queue.run(async () => {
       if (this.#closed) throw new Pkcs11Error(fn, ReturnValue.SESSION_CLOSED, 'the session was closed');
-      await this.#unfinished.finish(this.#invoke);
-      return task({ handle: this.handle, invoke: this.#invoke });
+      this.#ctx.sessionBusy(1);
+      try {
+        const ending = this.#unfinished.finish(this.#invoke);
+        if (ending) await ending;
+        return await task(this.#scope);
+      } finally {
+        this.#ctx.sessionBusy(-1);
+      }
     });
   }
 
@@ -156,19 +189,23 @@ export class Session implements AsyncDisposable {
     const username = options.username;
     const fn = username === undefined ? 'C_Login' : 'C_LoginUser';
     return this.exclusive(fn, async ({ handle, invoke }) => {
-      const finish = (rv: number): void => {
-        if (rv !== ReturnValue.USER_ALREADY_LOGGED_IN) check(fn, rv);
-      };
-      if (typeof pin === 'symbol') {
-        finish(await invoke('C_Login', handle, userType, null, 0));
-        return;
-      }
-      checkPin(pin, 'pin');
-      await withPin(pin, 'pin', async (p) => {
-        if (username === undefined) return finish(await invoke('C_Login', handle, userType, p, p.length));
-        const name = Buffer.from(username, 'utf8');
-        finish(await invoke('C_LoginUser', handle, userType, p, p.length, name, name.length));
-      });
+      const rv =
+        typeof pin === 'symbol'
+          ? await invoke('C_Login', handle, userType, null, 0)
+          : await withPin(pin, 'pin', (p) => {
+              if (username === undefined) return invoke('C_Login', handle, userType, p, p.length);
+              const name = Buffer.from(username, 'utf8');
+              return invoke('C_LoginUser', handle, userType, p, p.length, name, name.length);
+            });
+      if (rv !== ReturnValue.USER_ALREADY_LOGGED_IN) return check(fn, rv);
+      // Joining the application's login is right only when it is this user's: tpm2-pkcs11 1.9
+      // answers CKR_USER_ALREADY_LOGGED_IN to an SO login while the normal user is logged in.
+      if (!(await loggedInAs(invoke, handle, userType)))
+        throw new Pkcs11Error(
+          fn,
+          ReturnValue.USER_ANOTHER_ALREADY_LOGGED_IN,
+          `the module answered CKR_USER_ALREADY_LOGGED_IN, but the session is not logged in as ${nameOf(UserType, userType)}`,
+        );
     });
   }
 
@@ -279,7 +316,12 @@ export class Session implements AsyncDisposable {
    * for await (const obj of session.getObjects({ [Attribute.CLASS]: ObjectClass.CERTIFICATE })) console.log(obj.label);
    */
   async *getObjects(template: Template = {}): AsyncGenerator<PkcsObject, void, undefined> {
-    for (const h of await this.findHandles(template)) yield await objectFor(this, h);
+    const handles = await this.findHandles(template);
+    for (let i = 0; i < handles.length; i += SUMMARY_BATCH) {
+      const { objects, failure } = await objectsFor(this, handles.slice(i, i + SUMMARY_BATCH));
+      yield* objects;
+      if (failure !== undefined) throw failure;
+    }
   }
 
   /**

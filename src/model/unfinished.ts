@@ -65,23 +65,27 @@ export class UnfinishedOperation {
    * CKR_BUFFER_TOO_SMALL (any other answer means the operation ended or goes on as planned).
    */
   watch(invoke: Invoke): Invoke {
-    return async (fn, ...args) => {
-      const rv = await invoke(fn, ...args);
+    return (fn, ...args) => {
       const end = COMPLETED_BY.get(fn);
-      if (end) this.#ending = rv === ReturnValue.BUFFER_TOO_SMALL ? endingOf(fn, end, args) : undefined;
-      return rv;
+      // Calls that produce no output go straight through: no extra promise on the hot path.
+      if (!end) return invoke(fn, ...args);
+      return invoke(fn, ...args).then((rv) => {
+        this.#ending = rv === ReturnValue.BUFFER_TOO_SMALL ? endingOf(fn, end, args) : undefined;
+        return rv;
+      });
     };
   }
 
   /**
    * Ends the operation left active, if any, through `invoke` (the watched one: should the module
    * still refuse every buffer, the operation stays remembered for the next task). Never throws.
+   * Answers undefined at once when there is nothing to end, which is nearly always.
    */
-  async finish(invoke: Invoke): Promise<void> {
+  finish(invoke: Invoke): Promise<void> | undefined {
     const ending = this.#ending;
-    if (!ending) return;
+    if (!ending) return undefined;
     this.#ending = undefined;
-    await ending(invoke).catch(() => undefined);
+    return ending(invoke).catch(() => undefined);
   }
 }
 

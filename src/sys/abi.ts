@@ -111,14 +111,24 @@ export function readULong(buf: Buffer, offset: number): bigint {
  * "unavailable" without a bigint.
  */
 export function readULongNumber(buf: Buffer, offset: number): number {
-  const v = readULong(buf, offset);
-  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : Number(v);
+  const low = buf.readUInt32LE(offset);
+  if (ULONG_SIZE === 4) return low;
+  // Two 32-bit halves instead of a bigint: lengths are read on every call, and a bigint costs more.
+  const high = buf.readUInt32LE(offset + 4);
+  return high > HIGH_SAFE ? Number.POSITIVE_INFINITY : high * 2 ** 32 + low;
 }
+
+/** The largest upper half of a 64-bit value that is still a safe integer (2^53 - 1 >> 32). */
+const HIGH_SAFE = 0x1fffff;
 
 /** Writes a `CK_ULONG`; the value must already be validated as 0 <= v <= ULONG_MAX. */
 export function writeULong(buf: Buffer, offset: number, value: number | bigint): void {
-  if (ULONG_SIZE === 8) buf.writeBigUInt64LE(BigInt(value), offset);
-  else buf.writeUInt32LE(Number(value), offset);
+  if (ULONG_SIZE === 4) buf.writeUInt32LE(Number(value), offset);
+  else if (typeof value === 'number') {
+    // A safe integer (validated by the caller): its two halves, without the cost of a bigint.
+    buf.writeUInt32LE(value % 2 ** 32, offset);
+    buf.writeUInt32LE(Math.floor(value / 2 ** 32), offset + 4);
+  } else buf.writeBigUInt64LE(value, offset);
 }
 
 /** Writes a raw address (from {@link addressOf}) or NULL. */

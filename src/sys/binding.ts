@@ -81,9 +81,6 @@ export interface ApiVersion {
 /** A resolved function list. Created by {@link resolveFunctionList}; owned by a module registry entry. */
 export class FunctionTable {
   readonly #fns = new Map<FunctionName, KoffiFn>();
-  /** The C address of each function, for threads of our own that call it (sys/lanes.ts). */
-  readonly #addresses = new Map<FunctionName, bigint>();
-  readonly #closeListeners: (() => void)[] = [];
   #open = true;
   /** Calls of this table running on worker threads right now. */
   #running = 0;
@@ -109,29 +106,7 @@ export class FunctionTable {
       const address = readPointer(table, first + i * POINTER_SIZE);
       if (address === 0n) return;
       this.#fns.set(name, koffi.decode(address, prototypeFor(signature)) as KoffiFn);
-      this.#addresses.set(name, address);
     });
-  }
-
-  /** The address of a function the module implements; undefined when it does not or the table is closed. */
-  functionAddress(name: FunctionName): bigint | undefined {
-    return this.#open ? this.#addresses.get(name) : undefined;
-  }
-
-  /**
-   * Counts a call that runs on a thread of our own (sys/lanes.ts) as running, so {@link shutdown}
-   * waits for it as for calls of koffi's threads. Returns the function to call once it has
-   * returned, or undefined when the table is already closed (the call must not be made).
-   */
-  hold(): (() => void) | undefined {
-    if (!this.#open) return undefined;
-    this.#running++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (--this.#running === 0) this.#idle?.();
-    };
   }
 
   /** Whether the module fills this function's slot (a NULL slot means "not supported"). */
@@ -177,13 +152,6 @@ export class FunctionTable {
   close(): void {
     this.#open = false;
     this.#fns.clear();
-    for (const listener of this.#closeListeners.splice(0)) listener();
-  }
-
-  /** Calls `listener` when the table closes (at once if it is closed): lanes stop taking chains then. */
-  onClose(listener: () => void): void {
-    if (this.#open) this.#closeListeners.push(listener);
-    else listener();
   }
 
   /**

@@ -102,7 +102,10 @@ function initArgs(initReserved: string | undefined): Buffer[] {
 async function load(path: string, initReserved: string | undefined): Promise<LoadedModule> {
   let lib: LibraryHandle;
   try {
-    lib = koffi.load(path);
+    // RTLD_DEEPBIND (Linux, FreeBSD): the module binds to the libraries it was linked against, as
+    // in any C program. Without it SoftHSM2's OpenSSL calls resolve to the copy built into node,
+    // and an ECDSA sign cost 12-15 % more CPU (docs/benchmarks.md).
+    lib = koffi.load(path, { deep: true });
   } catch (e) {
     throw new ModuleFailure(`cannot load PKCS#11 module ${path}: ${(e as Error).message}`);
   }

@@ -54,7 +54,9 @@ export function encodeEcPoint(raw: Uint8Array): Uint8Array {
  * may be raw or DER-wrapped. With `curve` (a name, dotted OID or EC_PARAMS bytes) the lengths
  * decide exactly. Without it, the value must fit some known curve one way only: a few small
  * curves have raw points that also read as a wrapped point of another curve, and those are refused
- * with a TypeError asking for the curve rather than guessed.
+ * with a TypeError asking for the curve rather than guessed. A wrapped point of 128 bytes or more
+ * whose length was written in the short form (`04 85 04 ...` for P-521, one byte short of
+ * `04 81 85 04 ...`: tpm2-pkcs11 1.9 does this) is read too, as its bytes can mean nothing else.
  *
  * @example
  * ```ts
@@ -72,7 +74,7 @@ export function decodeEcPoint(point: Uint8Array, curve?: string | Uint8Array): U
 function rawPoint(point: Uint8Array, curve: CurveInfo | undefined, where: string): Uint8Array {
   const fits = (bytes: Uint8Array) =>
     curve === undefined ? listCurves().some((c) => fitsCurve(bytes, c)) : fitsCurve(bytes, curve);
-  const wrapped = octetStringContent(point);
+  const wrapped = octetStringContent(point) ?? shortFormContent(point);
   const asRaw = fits(point);
   const asWrapped = wrapped !== undefined && fits(wrapped);
   if (asRaw && asWrapped) {
@@ -92,6 +94,18 @@ function octetStringContent(bytes: Uint8Array): Uint8Array | undefined {
     if (e instanceof DerError) return undefined;
     throw e;
   }
+}
+
+/**
+ * The contents of an OCTET STRING of 128 bytes or more whose length was written in the short form,
+ * which DER keeps for lengths below 128 (`04 85 <133 bytes>` where DER has `04 81 85 <133 bytes>`),
+ * else `undefined`. Such a length byte cannot be read as DER at all, so no valid encoding, raw or
+ * wrapped, is ever taken for one.
+ */
+function shortFormContent(bytes: Uint8Array): Uint8Array | undefined {
+  const length = bytes[1] ?? 0;
+  const misencoded = bytes[0] === Tag.OCTET_STRING && length >= 0x80 && length === bytes.length - 2;
+  return misencoded ? bytes.subarray(2) : undefined;
 }
 
 /** Whether `bytes` has the exact length and prefix of a public key on `curve`. */

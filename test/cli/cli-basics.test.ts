@@ -5,7 +5,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testEnv } from '../integration/env.js';
+import { testEnv } from '../support/env.js';
 import { p11, p11Json, removeObjects } from './run.js';
 
 const env = testEnv();

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Mechanism } from '../../src/sys/constants.js';
-import { testEnv } from '../integration/env.js';
+import { testEnv } from '../support/env.js';
 import { lacking, p11, p11Json, removeObjects, scratchDirectory, tokenMechanisms } from './run.js';
 
 const run = promisify(execFile);

@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { Mechanism } from '../../src/sys/constants.js';
-import { opensshPublicKey } from '../../src/cli/openssh.js';
+import { opensshPublicKey } from '../../src/interop/openssh.js';
 import { lacking, p11, p11Json, removeObjects, scratchDirectory, tokenMechanisms } from './run.js';
 
 const PREFIX = 'cli-keys-';

@@ -24,7 +24,7 @@ import {
   encryptStream,
   tokenRecipient,
 } from '../../src/fileenc/index.js';
-import { testEnv } from '../integration/env.js';
+import { testEnv } from '../support/env.js';
 import { lacking, scratchDirectory } from './run.js';
 
 const CHUNK = 1024;

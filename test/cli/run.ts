@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Mechanism } from '../../src/sys/constants.js';
 import { nameOf } from '../../src/sys/names.js';
 import { Library } from '../../src/model/index.js';
-import { testEnv } from '../integration/env.js';
+import { testEnv } from '../support/env.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const built = join(root, 'dist', 'cli', 'p11.js');

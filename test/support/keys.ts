@@ -18,6 +18,7 @@ import {
   decodeEcPrivateKey,
   decodeEcPublicKey,
   decodeRsaPrivateKey,
+  decodeRsaPublicKey,
   encodeEcPublicKey,
   encodeRsaPublicKey,
 } from '../../src/util/index.js';
@@ -59,11 +60,15 @@ export async function importPrivateKey(session: Session, key: crypto.KeyObject):
   })) as PrivateKey;
 }
 
-/** Imports a node-made EC or EdDSA public key as a session object that can verify. */
-export async function importEcPublicKey(session: Session, key: crypto.KeyObject): Promise<PublicKey> {
-  const template = decodeEcPublicKey(key.export({ format: 'der', type: 'spki' })) as Template;
+/** Imports a node-made RSA, EC or EdDSA public key as a session object that can verify (and, for RSA, encrypt and wrap). */
+export async function importPublicKey(session: Session, key: crypto.KeyObject): Promise<PublicKey> {
+  const spki = key.export({ format: 'der', type: 'spki' });
+  const rsa = key.asymmetricKeyType === 'rsa';
+  const template = (rsa ? decodeRsaPublicKey(spki) : decodeEcPublicKey(spki)) as Template;
+  const usage = rsa ? { [Attribute.ENCRYPT]: true, [Attribute.WRAP]: true } : {};
   return (await session.createObject({
     ...template,
+    ...usage,
     [Attribute.TOKEN]: false,
     [Attribute.VERIFY]: true,
   })) as PublicKey;

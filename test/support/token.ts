@@ -17,11 +17,14 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import {
+  Attribute,
   Library,
   Mechanism,
   Pkcs11Error,
   ReturnValue,
   nameOf,
+  tokenQuirks,
+  type PkcsObject,
   type Session,
   type Token,
 } from '../../src/index.js';
@@ -94,9 +97,27 @@ export interface Fixture extends TestToken {
   readonly session: Session;
 }
 
+/** The handles of the token objects `session` sees. */
+async function storedHandles(session: Session): Promise<ReadonlySet<bigint>> {
+  return new Set(await session.findHandles({ [Attribute.TOKEN]: true }));
+}
+
+/**
+ * On a token without session objects, where the library stored what the tests made for the session
+ * only (see tokenQuirks), destroys the token objects `session` sees that were not there `before`:
+ * they would stay on the token otherwise. An object the token will not destroy is left.
+ */
+async function destroyStoredSince(session: Session, before: ReadonlySet<bigint>): Promise<void> {
+  if (session.closed || !tokenQuirks(session.token).tokenObjectsOnly) return;
+  const stored: PkcsObject[] = [];
+  for await (const obj of session.getObjects({ [Attribute.TOKEN]: true })) stored.push(obj);
+  for (const obj of stored) if (!before.has(obj.handle)) await obj.destroy().catch(() => undefined);
+}
+
 /**
  * Opens a session on the test token: logged in as the user and read-write unless told otherwise.
- * `close()` (or the end of an `await using` scope) closes the session and finalizes the library.
+ * `close()` (or the end of an `await using` scope) closes the session and finalizes the library,
+ * destroying first what the tests had to store on a token without session objects.
  */
 export async function openFixture(
   options: LoadOptions & { readonly rw?: boolean; readonly login?: boolean } = {},
@@ -107,7 +128,9 @@ export async function openFixture(
       rw: options.rw ?? true,
       ...(options.login === false ? {} : { userPin: opened.env.pin }),
     });
+    const before = await storedHandles(session);
     const close = async () => {
+      await destroyStoredSince(session, before);
       await session.close();
       await opened.lib.finalize();
     };

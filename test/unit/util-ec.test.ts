@@ -369,6 +369,18 @@ describe('EC points', () => {
     }
   });
 
+  test('a long point wrapped with a short-form length (tpm2-pkcs11 P-521) is read, and only then', () => {
+    const raw = Uint8Array.from({ length: curveInfo('P-521').pointSize }, (_, i) => (i === 0 ? 4 : i));
+    const misencoded = Uint8Array.from([0x04, raw.length, ...raw]);
+    assert.equal(misencoded.length, encodeEcPoint(raw).length - 1, 'one byte short of DER');
+    assert.deepEqual(decodeEcPoint(misencoded), raw);
+    assert.deepEqual(decodeEcPoint(misencoded, 'secp521r1'), raw);
+    // A length byte that does not match what follows, or a short point, is still no point.
+    assert.throws(() => decodeEcPoint(misencoded.subarray(0, -1), 'secp521r1'), /not a secp521r1 point/);
+    const p256 = Uint8Array.from({ length: 65 }, (_, i) => (i === 0 ? 4 : i));
+    assert.throws(() => decodeEcPoint(Uint8Array.from([0x04, 0x80 | 65, ...p256]), 'P-256'), TypeError);
+  });
+
   test('refuses bytes that are no point, and empty input', () => {
     assert.throws(() => decodeEcPoint(new Uint8Array(10), 'P-256'), {
       name: 'TypeError',

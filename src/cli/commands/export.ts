@@ -10,7 +10,6 @@ import { exportPublicKey } from '../../interop/public-key.js';
 import { action } from '../command.js';
 import { UsageError } from '../errors.js';
 import { defaultEncoding, encodeBytes, writeOutput } from '../io.js';
-import { opensshPublicKey } from '../openssh.js';
 import { hexOf } from '../output.js';
 import { type Selection, addSelection, findObject, findPublicKey } from '../select.js';
 
@@ -55,7 +54,7 @@ async function exportKey(session: Session, opts: ExportOptions): Promise<Exporte
       return { data: `${JSON.stringify(jwk, null, 2)}\n`, json: jwk, ...meta };
     }
     case 'openssh': {
-      const line = opensshPublicKey(await exportPublicKey(key, 'keyobject'), opts.comment ?? key.label);
+      const line = await exportPublicKey(key, 'openssh', { comment: opts.comment ?? key.label });
       return { data: `${line}\n`, json: line, ...meta };
     }
     default: {

@@ -55,7 +55,15 @@ export const MODULES = {
   },
   tpm2: {
     title: 'tpm2-pkcs11 on swtpm',
-    packages: ['libtpm2-pkcs11-1', 'libtpm2-pkcs11-tools', 'swtpm', 'tpm2-tools', 'tpm2-abrmd', 'dbus'],
+    packages: [
+      'libtpm2-pkcs11-1',
+      'libtpm2-pkcs11-tools',
+      'swtpm',
+      'tpm2-tools',
+      'tpm2-abrmd',
+      'libtss2-tcti-tabrmd0',
+      'dbus',
+    ],
     provision: provisionTpm2,
     notes:
       'Cryptoki 2.40. Keys must be token objects; C_GenerateKey is not supported although AES_KEY_GEN is ' +

@@ -2,7 +2,8 @@
  * Public keys as OpenSSH writes them in `authorized_keys` and `*.pub` files (RFC 4253 section 6.6,
  * RFC 5656 for ECDSA, RFC 8709 for Ed25519): `ssh-rsa`, `ecdsa-sha2-nistp256/384/521` and
  * `ssh-ed25519` lines. node:crypto has no such export; the format is a few length-prefixed fields,
- * so it is written here rather than pulling in a dependency.
+ * so it is written here rather than pulling in a dependency. Token keys get here through
+ * `exportPublicKey(key, 'openssh', { comment })` (public-key.ts).
  */
 import type { KeyObject } from 'node:crypto';
 
@@ -66,16 +67,27 @@ function keyBlob(key: KeyObject): [string, Buffer] {
 }
 
 /**
- * The OpenSSH public key line of `key` (a public `KeyObject`), with an optional comment.
+ * Checks the comment of an OpenSSH line: a string of one line, or undefined; `name` is the
+ * argument's name in the error. Shared with `exportPublicKey`, which checks it before any C call.
+ */
+export function checkOpensshComment(comment: unknown, name: string): asserts comment is string | undefined {
+  if (comment === undefined) return;
+  if (typeof comment !== 'string') throw new TypeError(`${name} must be a string, got ${typeof comment}`);
+  if (/[\r\n]/.test(comment)) throw new RangeError(`${name} must be one line`);
+}
+
+/**
+ * The OpenSSH public key line of `key` (a public node `KeyObject`), with an optional comment.
+ * For a token key, `exportPublicKey(key, 'openssh', { comment })` reads it and calls this.
  *
  * @throws TypeError for a non-public key; RangeError for a key type OpenSSH cannot express.
  * @example
- * opensshPublicKey(await toKeyObject(pub), 'my token key'); // 'ecdsa-sha2-nistp256 AAAAE2Vj... my token key'
+ * opensshPublicKey(crypto.createPublicKey(pem), 'me@host'); // 'ecdsa-sha2-nistp256 AAAAE2Vj... me@host'
  */
 export function opensshPublicKey(key: KeyObject, comment?: string): string {
   if (key === null || typeof key !== 'object' || key.type !== 'public')
     throw new TypeError('key must be a public KeyObject');
-  if (comment !== undefined && /[\r\n]/.test(comment)) throw new RangeError('comment must be one line');
+  checkOpensshComment(comment, 'comment');
   const [type, blob] = keyBlob(key);
   return [type, blob.toString('base64'), comment]
     .filter((part) => part !== undefined && part !== '')
