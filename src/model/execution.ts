@@ -25,11 +25,10 @@
  *   event loop at most that many times per call. A busy machine can pause any thread for
  *   milliseconds, so {@link FORGIVE_AFTER} quick inline runs in a row wipe out one strike.
  *
- * Several sessions at once: when more than one session of the module has a task running and no
- * quick call of ours is on a thread, a quick call takes a thread anyway, and the next one (of
- * another session) runs inline meanwhile, answering on the next turn of the event loop so the
- * thread's answer is taken in between. Two sessions then keep two cores busy, as two threads of
- * a C program do.
+ * Several sessions share the main thread: their inline calls run one after another, as the
+ * module's own lock would run them anyway. Sending some of them to threads so that two run at
+ * once was measured and lost: the thread round trips cost more than the overlap gave back
+ * (docs/benchmarks.md).
  *
  * `'worker'` mode turns inlining off entirely for libraries that must never run C on the main
  * thread; the environment variable `PKCS11_TS_EXECUTION=worker` selects it process-wide.
@@ -111,10 +110,8 @@ interface Cost {
 class ModuleState {
   /** Calls dispatched to worker threads that have not returned yet. */
   running = 0;
-  /** Of {@link running}, the calls that could have run inline (sent to a thread to overlap). */
+  /** Of {@link running}, the calls that could have run inline (sent to a thread by the turn budget). */
   quickRunning = 0;
-  /** Sessions of this module with a task running (model/session.ts tells, through the context). */
-  busySessions = 0;
   readonly costs = new Map<string, Cost>();
   /** The mechanism of each session's last Init, per Init function: what its data calls cost depends on. */
   readonly mechanisms = new Map<bigint, Map<FunctionName, number>>();
@@ -204,7 +201,6 @@ function inline(
   args: CArg[],
   cost: Cost,
   start: number,
-  overlapping: boolean,
 ): Promise<number> {
   let rv: number;
   try {
@@ -226,9 +222,6 @@ function inline(
     cost.strikes--;
     cost.clean = 0;
   }
-  // While a call of ours runs on a thread, the answer waits for the next turn of the event loop,
-  // so that call's completion is handled before this caller's next call runs inline.
-  if (overlapping) return new Promise((resolve) => setImmediate(resolve, rv));
   return Promise.resolve(rv);
 }
 
@@ -253,18 +246,10 @@ export function dispatch(
   const eligible = cost.inline && inputOf(fn, args) <= cost.maxInput;
   // Only quick calls of ours may be inside the module (never one that may hold a lock for long).
   if (eligible && state.running === state.quickRunning) {
-    const overlapping = state.quickRunning > 0;
-    // With other sessions at work and no thread busy, this call takes a thread so that the next
-    // one can run inline meanwhile: two sessions then use two cores.
-    const overlap = overlapping || state.busySessions <= 1;
     const now = performance.now();
-    if (overlap && turnSpent(now) <= TURN_BUDGET_MS) return inline(table, fn, args, cost, now, overlapping);
+    if (turnSpent(now) <= TURN_BUDGET_MS) return inline(table, fn, args, cost, now);
+    // The turn has done its share: this call takes a thread (and is measured again meanwhile).
     return onWorker(table, state, fn, args, cost, true);
   }
   return onWorker(table, state, fn, args, cost.barred || eligible ? undefined : cost, eligible);
-}
-
-/** Tells the module's execution state that a session of it started (+1) or ended (-1) a task. */
-export function sessionBusy(module: LoadedModule, delta: 1 | -1): void {
-  stateOf(module).busySessions += delta;
 }

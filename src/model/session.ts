@@ -135,14 +135,9 @@ export class Session implements AsyncDisposable {
   exclusive<T>(fn: string, task: (scope: SessionScope) => Promise<T>): Promise<T> {
     return this.#queue.run(async () => {
       if (this.#closed) throw new Pkcs11Error(fn, ReturnValue.SESSION_CLOSED, 'the session was closed');
-      this.#ctx.sessionBusy(1);
-      try {
-        const ending = this.#unfinished.finish(this.#invoke);
-        if (ending) await ending;
-        return await task(this.#scope);
-      } finally {
-        this.#ctx.sessionBusy(-1);
-      }
+      const ending = this.#unfinished.finish(this.#invoke);
+      if (ending) await ending;
+      return task(this.#scope);
     });
   }
 

@@ -86,7 +86,7 @@ describe(
       await privateKey.destroy();
     });
 
-    test('two sessions signing at once (one inline, one on a thread) give signatures that each verify', async () => {
+    test('two sessions signing at once give signatures that each verify', async () => {
       const { publicKey, privateKey } = await session.generateKeypair(KeyType.EC, 'secp256r1', {
         label: 'execution: two sessions',
         store: false,

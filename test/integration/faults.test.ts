@@ -17,6 +17,7 @@ import {
   ObjectClass,
   Pkcs11Error,
   ReturnValue,
+  tokenQuirks,
   type KeyPair,
   type PkcsObject,
   type PrivateKey,
@@ -649,6 +650,59 @@ describe('a failure closes what the operation opened', () => {
       },
     );
   }
+});
+
+describe('a verification the token fails with an unclear error is settled another way', () => {
+  /** Runs `body` while every C_Verify fails with CKR_DEVICE_ERROR (as NSS softokn answers a wrong HMAC). */
+  async function verifyFailing(x: Fixture, body: () => Promise<void>): Promise<void> {
+    x.control.set('fail C_Verify 0x30');
+    try {
+      await body();
+    } finally {
+      x.control.clear();
+    }
+  }
+
+  test(
+    'a MAC is computed with C_Sign and compared: a wrong one is false, a right one the token’s error',
+    { skip: unavailable([Mechanism.GENERIC_SECRET_KEY_GEN, Mechanism.SHA256_HMAC]) },
+    async () => {
+      const x = fixture!;
+      const key = (await x.session.generateKey(KeyType.GENERIC_SECRET, 256)) as SecretKey;
+      const options = { mechanism: Mechanism.SHA256_HMAC };
+      const mac = await key.sign(MESSAGE, options);
+      const wrong = Buffer.from(mac);
+      wrong[0] = (wrong[0] as number) ^ 1;
+      await verifyFailing(x, async () => {
+        assert.equal(await key.verify(MESSAGE, wrong, options), false);
+        await rejectsWithPkcs11(key.verify(MESSAGE, mac, options), 'C_Verify', 'CKR_DEVICE_ERROR');
+      });
+      assert.equal(tokenQuirks(x.session.token).macMismatchAsError, true, 'the token is known to do so');
+      // From then on a streamed MAC verification is made as MAC-and-compare too.
+      await verifyFailing(x, async () => {
+        assert.equal(await key.verify(chunks(), wrong, options), false);
+        assert.equal(await key.verify(chunks(), mac, options), true);
+      });
+      await key.destroy();
+    },
+  );
+
+  test(
+    'a signature node:crypto can check is checked on the host',
+    { skip: unavailable([Mechanism.SHA256_RSA_PKCS]) },
+    async () => {
+      const x = fixture!;
+      const options = { mechanism: Mechanism.SHA256_RSA_PKCS };
+      await verifyFailing(x, async () => {
+        assert.equal(await x.rsa.publicKey.verify(DIGEST, x.rsaSignature, options), false);
+        await rejectsWithPkcs11(
+          x.rsa.publicKey.verify(MESSAGE, x.rsaSignature, options),
+          'C_Verify',
+          'CKR_DEVICE_ERROR',
+        );
+      });
+    },
+  );
 });
 
 describe('sessions and objects stay consistent', () => {

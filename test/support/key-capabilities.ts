@@ -2,9 +2,9 @@
  * Whether the token makes and takes the keys a test needs, found by trying once per token and
  * remembered: generating a secret key (C_GenerateKey) and importing a key of some kind
  * (C_CreateObject). A token may list CKM_AES_KEY_GEN and still not implement C_GenerateKey, or
- * take only some kinds of key in C_CreateObject (tpm2-pkcs11 takes RSA public keys only), so the
- * mechanism list cannot tell. A test then skips with the token's own answer as the reason; a probe
- * that fails with any other code throws, so a fault of ours is met, not skipped.
+ * take only some kinds of key in C_CreateObject (tpm2-pkcs11 takes no key but an RSA public one),
+ * so the mechanism list cannot tell. A test then skips with the token's own answer as the reason;
+ * a probe that fails with any other code throws, so a fault of ours is met, not skipped.
  *
  * @example
  * if (await cannotImport(t, fx.session, 'AES')) return;
@@ -98,7 +98,7 @@ function probe(session: Session, what: string, attempt: () => Promise<PkcsObject
 
 /** Why the token cannot generate `keyType` secret keys of `bits` bits through `session`, or false. */
 export function generationRefused(session: Session, keyType: number, bits: number): Promise<Refusal> {
-  const what = `generate ${bits}-bit ${nameOf(KeyType, keyType)} keys`;
+  const what = `generate ${bits}-bit ${nameOf(KeyType, keyType).replace(/^CKK_/, '')} keys`;
   return probe(session, what, () => session.generateKey(keyType, bits));
 }
 
@@ -126,7 +126,11 @@ export function cannotGenerate(
 }
 
 /** Skips the running test (and resolves to true) when the token cannot import keys of one of `kinds`. */
-export async function cannotImport(t: TestContext, session: Session, ...kinds: ImportKind[]): Promise<boolean> {
+export async function cannotImport(
+  t: TestContext,
+  session: Session,
+  ...kinds: ImportKind[]
+): Promise<boolean> {
   for (const kind of kinds) if (await skipFor(t, importRefused(session, kind))) return true;
   return false;
 }

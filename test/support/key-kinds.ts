@@ -88,6 +88,11 @@ export const SIGNING: Readonly<Record<number, number>> = {
   [KeyType.EC_EDWARDS]: Mechanism.EDDSA,
 };
 
+/** Skips the running test (and returns true) when the token lacks the generation or signing mechanism of `kind`. */
+export function lacksKind(t: TestContext, fx: Fixture, kind: KeyKind): boolean {
+  return lacks(t, fx, GENERATION[kind.keyType]!, SIGNING[kind.keyType]!);
+}
+
 /**
  * Runs `attempt` with a key of `kind`; resolves to undefined (and skips the test) when the token
  * lacks the generation or signing mechanism of the kind, or refuses its curve.
@@ -98,7 +103,7 @@ export async function withKind<T>(
   kind: KeyKind,
   attempt: () => Promise<T>,
 ): Promise<T | undefined> {
-  if (lacks(t, fx, GENERATION[kind.keyType]!, SIGNING[kind.keyType]!)) return undefined;
+  if (lacksKind(t, fx, kind)) return undefined;
   return unlessRefused(t, CURVE_REFUSED, `the token refuses ${kind.title}`, attempt);
 }
 
@@ -146,7 +151,7 @@ export function tokenKeyPair(
   kind: KeyKind,
   options: { id?: Uint8Array; label?: string } = {},
 ): Promise<KeyPair | undefined> {
-  if (lacks(t, fx, GENERATION[kind.keyType]!, SIGNING[kind.keyType]!)) return Promise.resolve(undefined);
+  if (lacksKind(t, fx, kind)) return Promise.resolve(undefined);
   return signingPair(t, fx.session, kind.keyType, kind.spec, options);
 }
 
