@@ -4,7 +4,7 @@
 import { Attribute, ObjectClass } from '../sys/constants.js';
 import { readAttributes } from '../core/attribute-read.js';
 import { shortBuffersHonoured } from '../core/short-buffers.js';
-import { PkcsObject, SUMMARY, summaryNeeds, type Summary } from './objects.js';
+import { PkcsObject, summaryNeeds, summaryOf, type Summary } from './objects.js';
 import { Certificate, Data, DomainParameters, PrivateKey, PublicKey, SecretKey } from './keys.js';
 import type { Session } from './session.js';
 
@@ -36,21 +36,24 @@ export async function objectFor(session: Session, handle: bigint): Promise<PkcsO
 
 /**
  * {@link objectFor} for several handles, in one turn of the session (a search's results: one
- * queue turn for many objects instead of one each). Reading stops at the first failure, which is
+ * queue turn for many objects instead of one each). `objectClass`, when a search named one, limits
+ * what is read of each to what that class has (objects.ts `summaryOf`). Reading stops at the first failure, which is
  * answered with the objects read before it, so a caller can hand those out before throwing.
  */
 export async function objectsFor(
   session: Session,
   handles: readonly bigint[],
+  objectClass?: unknown,
 ): Promise<{ objects: PkcsObject[]; failure?: unknown }> {
+  const summary = summaryOf(objectClass);
   return session.exclusive('C_GetAttributeValue', async ({ handle: h, invoke }) => {
     const objects: PkcsObject[] = [];
     try {
       const oneCall = await shortBuffersHonoured(session.context.module, invoke, h, handles[0] as bigint);
       for (const handle of handles) {
-        const summary = await readAttributes(invoke, h, handle, SUMMARY, oneCall, summaryNeeds);
-        const Ctor = classFor(summary.get(Attribute.CLASS) as number);
-        objects.push(new Ctor(session, handle, summary));
+        const values = await readAttributes(invoke, h, handle, summary, oneCall, summaryNeeds);
+        const Ctor = classFor(values.get(Attribute.CLASS) as number);
+        objects.push(new Ctor(session, handle, values));
       }
       return { objects };
     } catch (failure) {

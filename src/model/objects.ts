@@ -60,6 +60,25 @@ const KNOWN_CLASSES: ReadonlySet<number> = new Set([
   ObjectClass.DOMAIN_PARAMETERS,
 ]);
 
+/**
+ * The summary attributes an object of a known class can have: what a search that names the class
+ * reads of each object it finds (a data object has no key type, modulus or curve to ask about).
+ */
+const SUMMARY_OF_CLASS: ReadonlyMap<number, readonly number[]> = new Map<number, readonly number[]>([
+  [ObjectClass.DATA, [Attribute.CLASS, Attribute.LABEL]],
+  [ObjectClass.CERTIFICATE, [Attribute.CLASS, Attribute.LABEL, Attribute.ID, Attribute.CERTIFICATE_TYPE]],
+  [
+    ObjectClass.SECRET_KEY,
+    [Attribute.CLASS, Attribute.KEY_TYPE, Attribute.LABEL, Attribute.ID, Attribute.VALUE_LEN],
+  ],
+  [ObjectClass.DOMAIN_PARAMETERS, [Attribute.CLASS, Attribute.KEY_TYPE, Attribute.LABEL]],
+]);
+
+/** The attributes to read of objects found by a search for `objectClass` (all of {@link SUMMARY} when unknown). */
+export function summaryOf(objectClass: unknown): readonly number[] {
+  return (typeof objectClass === 'number' && SUMMARY_OF_CLASS.get(objectClass)) || SUMMARY;
+}
+
 /** The attributes read when the object was found. */
 export type Summary = ReadonlyMap<number, AttributeValue | undefined>;
 

@@ -8,7 +8,7 @@
  * const key = await session.getKey({ label: 'signing key', objectClass: ObjectClass.PRIVATE_KEY });
  */
 import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
-import { ReturnValue, SessionState, UserType } from '../sys/constants.js';
+import { Attribute, ReturnValue, SessionState, UserType } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { MultipleObjectsError, NoSuchKeyError, Pkcs11Error, check } from '../core/errors.js';
 import { CK_SESSION_INFO, decodeSessionInfo, type SessionInfo } from '../core/info.js';
@@ -312,8 +312,10 @@ export class Session implements AsyncDisposable {
    */
   async *getObjects(template: Template = {}): AsyncGenerator<PkcsObject, void, undefined> {
     const handles = await this.findHandles(template);
+    const objectClass = template[Attribute.CLASS];
     for (let i = 0; i < handles.length; i += SUMMARY_BATCH) {
-      const { objects, failure } = await objectsFor(this, handles.slice(i, i + SUMMARY_BATCH));
+      const batch = handles.slice(i, i + SUMMARY_BATCH);
+      const { objects, failure } = await objectsFor(this, batch, objectClass);
       yield* objects;
       if (failure !== undefined) throw failure;
     }
