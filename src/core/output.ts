@@ -6,7 +6,7 @@
  */
 import type { CArg } from '../sys/binding.js';
 import type { FunctionName } from '../sys/functions.js';
-import { ULONG_SIZE, allocBuffer, readULongNumber, writeULong } from '../sys/abi.js';
+import { allocULong, readULongNumber, writeULong } from '../sys/abi.js';
 import { ReturnValue } from '../sys/constants.js';
 import { Pkcs11Error, check } from './errors.js';
 import type { Invoke } from './invoke.js';
@@ -34,7 +34,7 @@ export async function callWithOutput(
   args: readonly CArg[],
   sizeHint?: number,
 ): Promise<Buffer> {
-  const lenBuf = allocBuffer(ULONG_SIZE);
+  const lenBuf = allocULong();
   let out: Buffer | null = sizeHint && sizeHint > 0 ? outputBuffer(sizeHint) : null;
   /** Whether the module has been asked for the length (a call with no buffer). */
   let asked = out === null;

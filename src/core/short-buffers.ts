@@ -14,7 +14,15 @@
  * less. When neither answer settles it (another return code), the module is taken not to keep
  * to the standard: its reads size every value first, which is always safe.
  */
-import { ULONG_SIZE, addressOf, allocBuffer, readULong, writePointer, writeULong } from '../sys/abi.js';
+import {
+  ULONG_SIZE,
+  addressOf,
+  allocBuffer,
+  allocULong,
+  readULong,
+  writePointer,
+  writeULong,
+} from '../sys/abi.js';
 import { Attribute, ObjectClass, ReturnValue } from '../sys/constants.js';
 import type { Invoke } from './invoke.js';
 import { CK_ATTRIBUTE, encodeTemplate } from './template.js';
@@ -57,7 +65,7 @@ async function askOnProbeObject(invoke: Invoke, session: bigint): Promise<boolea
     [Attribute.PRIVATE]: false,
     [Attribute.VALUE]: new Uint8Array(PROBE_VALUE_LENGTH),
   });
-  const out = allocBuffer(ULONG_SIZE);
+  const out = allocULong();
   if ((await invoke('C_CreateObject', session, template.buf, template.count, out)) !== ReturnValue.OK)
     return undefined;
   const probe = readULong(out, 0);

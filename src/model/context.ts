@@ -7,7 +7,7 @@ import type { FunctionName } from '../sys/functions.js';
 import type { LoadedModule } from '../sys/module.js';
 import { check } from '../core/errors.js';
 import type { Invoke } from '../core/invoke.js';
-import { dispatch, executionFromEnv, type ExecutionMode } from './execution.js';
+import { dispatch, executionFromEnv, sessionBusy, type ExecutionMode } from './execution.js';
 import { tracing, type TraceSink } from './trace.js';
 
 /** A module as the model layer sees it. Internal: created by `Library`. */
@@ -26,6 +26,14 @@ export class ModuleContext {
   ) {
     const direct: Invoke = (fn: FunctionName, ...args: CArg[]) => dispatch(module, execution, fn, args);
     this.invoke = trace ? tracing(direct, trace) : direct;
+  }
+
+  /**
+   * A session of this module started (+1) or ended (-1) a task: with several sessions at work,
+   * execution.ts runs their operations' data calls on threads, in parallel.
+   */
+  sessionBusy(delta: 1 | -1): void {
+    sessionBusy(this.module, delta);
   }
 
   /** Runs a C function as {@link invoke} does and throws `Pkcs11Error` unless it returns CKR_OK. */

@@ -2,7 +2,7 @@
  * Key and domain-parameter generation: `generateKey`, `generateKeypair`, `createDomainParameters`,
  * `generateDomainParameters`, and key pairs from domain parameters.
  */
-import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
+import { ULONG_SIZE, allocBuffer, allocULong, readULong } from '../sys/abi.js';
 import { Attribute, KeyType, ObjectClass } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { check } from '../core/errors.js';
@@ -241,7 +241,7 @@ export async function generateDomainParameters(
   };
   const h = await createObjects(session, [template], ([t]) =>
     session.exclusive('C_GenerateKey', async ({ handle, invoke }) => {
-      const out = allocBuffer(ULONG_SIZE);
+      const out = allocULong();
       check('C_GenerateKey', await invoke('C_GenerateKey', handle, mechanism, t!.buf, t!.count, out));
       return readULong(out, 0);
     }),

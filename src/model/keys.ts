@@ -7,7 +7,7 @@
  * const sig = await privateKey.sign(data, { mechanism: Mechanism.ECDSA_SHA256 });
  * const ok = await publicKey.verify(data, sig, { mechanism: Mechanism.ECDSA_SHA256 });
  */
-import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
+import { allocULong, readULong } from '../sys/abi.js';
 import { Attribute } from '../sys/constants.js';
 import { check } from '../core/errors.js';
 import { describeType } from '../core/template.js';
@@ -203,7 +203,7 @@ export async function newObject(
   call: (handle: bigint, out: Buffer, invoke: (typeof session.context)['invoke']) => Promise<number>,
 ): Promise<Key> {
   const h = await session.exclusive(fn, async ({ handle, invoke }) => {
-    const out = allocBuffer(ULONG_SIZE);
+    const out = allocULong();
     check(fn, await call(handle, out, invoke));
     return readULong(out, 0);
   });

@@ -6,7 +6,7 @@
  * const token = await lib.getToken({ tokenLabel: 'my token' });
  * await using session = await token.open({ userPin: '1234' });
  */
-import { ULONG_SIZE, allocBuffer, readULong, writeULong } from '../sys/abi.js';
+import { ULONG_SIZE, allocBuffer, allocULong, readULong, writeULong } from '../sys/abi.js';
 import { ReturnValue, WaitFlag } from '../sys/constants.js';
 import { acquireModule, releaseModule, ModuleFailure, type LoadedModule } from '../sys/module.js';
 import {
@@ -115,7 +115,7 @@ export class Library implements AsyncDisposable {
     const present = options.tokenPresent ?? true;
     if (typeof present !== 'boolean') throw new TypeError('options.tokenPresent must be a boolean');
     const ctx = this.context;
-    const countBuf = allocBuffer(ULONG_SIZE);
+    const countBuf = allocULong();
     // The count may change between the two calls (a reader plugged in): retry on BUFFER_TOO_SMALL.
     for (;;) {
       writeULong(countBuf, 0, 0);
@@ -170,7 +170,7 @@ export class Library implements AsyncDisposable {
     if (!Number.isFinite(interval) || interval < 1 || interval > 0x7fffffff) {
       throw new RangeError('options.pollInterval must be within 1..2147483647 ms');
     }
-    const slotBuf = allocBuffer(ULONG_SIZE);
+    const slotBuf = allocULong();
     for (;;) {
       options.signal?.throwIfAborted();
       const rv = await this.context.invoke('C_WaitForSlotEvent', WaitFlag.DONT_BLOCK, slotBuf, null);

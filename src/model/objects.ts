@@ -3,7 +3,7 @@
  * `SecretKey`, `DomainParameters`, `Certificate`, `Data`, or `PkcsObject` for anything else
  * (hardware features, vendor classes). Key classes carry the operations their kind of key is for.
  */
-import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
+import { allocULong, readULong } from '../sys/abi.js';
 import { Attribute, KeyType, ObjectClass } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { check } from '../core/errors.js';
@@ -160,7 +160,7 @@ export class PkcsObject {
   async copy(template: Template = {}): Promise<PkcsObject> {
     const encoded = encodeTemplate(template);
     const h = await this.session.exclusive('C_CopyObject', async ({ handle, invoke }) => {
-      const out = allocBuffer(ULONG_SIZE);
+      const out = allocULong();
       check(
         'C_CopyObject',
         await invoke('C_CopyObject', handle, this.handle, encoded.buf, encoded.count, out),

@@ -7,7 +7,7 @@
  * await using session = await token.open({ userPin: '1234', rw: true });
  * const key = await session.getKey({ label: 'signing key', objectClass: ObjectClass.PRIVATE_KEY });
  */
-import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
+import { ULONG_SIZE, allocBuffer, allocULong, readULong } from '../sys/abi.js';
 import { Attribute, ReturnValue, SessionState, UserType } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { MultipleObjectsError, NoSuchKeyError, Pkcs11Error, check } from '../core/errors.js';
@@ -135,9 +135,14 @@ export class Session implements AsyncDisposable {
   exclusive<T>(fn: string, task: (scope: SessionScope) => Promise<T>): Promise<T> {
     return this.#queue.run(async () => {
       if (this.#closed) throw new Pkcs11Error(fn, ReturnValue.SESSION_CLOSED, 'the session was closed');
-      const ending = this.#unfinished.finish(this.#invoke);
-      if (ending) await ending;
-      return task(this.#scope);
+      this.#ctx.sessionBusy(1);
+      try {
+        const ending = this.#unfinished.finish(this.#invoke);
+        if (ending) await ending;
+        return await task(this.#scope);
+      } finally {
+        this.#ctx.sessionBusy(-1);
+      }
     });
   }
 
@@ -261,7 +266,7 @@ export class Session implements AsyncDisposable {
   async createObject(template: Template): Promise<PkcsObject> {
     const h = await createObjects(this, [template], ([encoded]) =>
       this.exclusive('C_CreateObject', async ({ handle, invoke }) => {
-        const out = allocBuffer(ULONG_SIZE);
+        const out = allocULong();
         const t = encoded as EncodedTemplate;
         check('C_CreateObject', await invoke('C_CreateObject', handle, t.buf, t.count, out));
         return readULong(out, 0);
@@ -282,7 +287,7 @@ export class Session implements AsyncDisposable {
       let failure: unknown;
       try {
         const batch = allocBuffer(FIND_BATCH * ULONG_SIZE);
-        const countBuf = allocBuffer(ULONG_SIZE);
+        const countBuf = allocULong();
         for (;;) {
           check('C_FindObjects', await invoke('C_FindObjects', handle, batch, FIND_BATCH, countBuf));
           const n = Number(readULong(countBuf, 0));

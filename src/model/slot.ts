@@ -1,7 +1,7 @@
 /**
  * `Slot`: a reader or logical slot of a module, with the mechanisms its token offers.
  */
-import { ULONG_SIZE, allocBuffer, readULong, writeULong } from '../sys/abi.js';
+import { ULONG_SIZE, allocBuffer, allocULong, readULong, writeULong } from '../sys/abi.js';
 import { ReturnValue } from '../sys/constants.js';
 import { check } from '../core/errors.js';
 import {
@@ -50,7 +50,7 @@ export class Slot {
   /** `C_GetMechanismList`: the mechanism numbers the token supports (vendor ones included). */
   async getMechanisms(): Promise<number[]> {
     const ctx = this.library.context;
-    const countBuf = allocBuffer(ULONG_SIZE);
+    const countBuf = allocULong();
     for (;;) {
       writeULong(countBuf, 0, 0);
       await ctx.call('C_GetMechanismList', this.id, null, countBuf);

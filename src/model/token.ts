@@ -1,7 +1,7 @@
 /**
  * `Token`: the token in a slot. Opens sessions (logging in as asked) and manages PINs.
  */
-import { ULONG_SIZE, allocBuffer, readULong } from '../sys/abi.js';
+import { allocULong, readULong } from '../sys/abi.js';
 import { SessionFlag, UserType } from '../sys/constants.js';
 import type { TokenInfo } from '../core/info.js';
 import { checkULong } from '../core/template.js';
@@ -106,7 +106,7 @@ export class Token {
 
   async #openSession(rw: boolean): Promise<Session> {
     const ctx = this.slot.library.context;
-    const out = allocBuffer(ULONG_SIZE);
+    const out = allocULong();
     const flags = SessionFlag.SERIAL_SESSION | (rw ? SessionFlag.RW_SESSION : 0);
     await ctx.call('C_OpenSession', this.slot.id, flags, null, null, out);
     return new Session(this, readULong(out, 0), rw);

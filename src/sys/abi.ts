@@ -152,6 +152,17 @@ export function addressOf(buf: Uint8Array): bigint {
 }
 
 /**
+ * A zeroed `CK_ULONG` for C to write a count, length or handle into. Cut from Node's shared buffer
+ * pool (whose memory lives outside the V8 heap, so the address stays fixed while C holds it)
+ * instead of an ArrayBuffer of its own: output calls take one each, and an ArrayBuffer per call
+ * cost a sign about as much as its JavaScript (docs/benchmarks.md). Never for secrets: a pool's
+ * other views can reach it.
+ */
+export function allocULong(): Buffer {
+  return Buffer.allocUnsafe(ULONG_SIZE).fill(0);
+}
+
+/**
  * Allocates a zeroed buffer whose memory lives outside the V8 heap, so its address stays fixed
  * while C holds it.
  */
