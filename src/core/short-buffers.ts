@@ -32,8 +32,10 @@ const { type: TYPE, pValue: PVALUE, ulValueLen: LEN } = CK_ATTRIBUTE.fields;
 /** The probe object's value: long enough that half of it is a short buffer. */
 const PROBE_VALUE_LENGTH = 16;
 
-/** The answers found so far, by module (any object standing for one loaded module). */
+/** The questions asked so far, by module (any object standing for one loaded module). */
 const verdicts = new WeakMap<object, Promise<boolean>>();
+/** The answers settled so far, by module. */
+const answers = new WeakMap<object, boolean>();
 
 /**
  * Reads `type` of `object` with room for `room` bytes while the length says `room - 1`: true when
@@ -80,25 +82,32 @@ async function askOnProbeObject(invoke: Invoke, session: bigint): Promise<boolea
  * Whether the module `module` stands for answers a short value buffer as the standard says:
  * asked once per module (the first caller's session and object are used), then remembered. False
  * when the module copied past the room it was given or its answers settled nothing; a question
- * that failed (a closed session) is asked again by the next read.
+ * that failed (a closed session) is asked again by the next read. Once settled the answer comes
+ * back as a plain boolean, so the reads that follow need not wait on a promise.
  *
  * @example
- * const oneCall = await shortBuffersHonoured(session.context.module, invoke, handle, object);
+ * const known = shortBuffersHonoured(session.context.module, invoke, handle, object);
+ * const oneCall = typeof known === 'boolean' ? known : await known;
  * const values = await readAttributes(invoke, handle, object, types, oneCall);
  */
-export async function shortBuffersHonoured(
+export function shortBuffersHonoured(
   module: object,
   invoke: Invoke,
   session: bigint,
   object: bigint,
-): Promise<boolean> {
+): boolean | Promise<boolean> {
+  const settled = answers.get(module);
+  if (settled !== undefined) return settled;
   let verdict = verdicts.get(module);
   if (!verdict) {
     verdict = (async () =>
       ((await askOnProbeObject(invoke, session)) ??
         (await shortRead(invoke, session, object, Attribute.CLASS, ULONG_SIZE))) === true)();
     verdicts.set(module, verdict);
-    verdict.catch(() => verdicts.delete(module));
+    verdict.then(
+      (answer) => answers.set(module, answer),
+      () => verdicts.delete(module),
+    );
   }
   return verdict;
 }

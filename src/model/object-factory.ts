@@ -49,7 +49,8 @@ export async function objectsFor(
   return session.exclusive('C_GetAttributeValue', async ({ handle: h, invoke }) => {
     const objects: PkcsObject[] = [];
     try {
-      const oneCall = await shortBuffersHonoured(session.context.module, invoke, h, handles[0] as bigint);
+      const known = shortBuffersHonoured(session.context.module, invoke, h, handles[0] as bigint);
+      const oneCall = typeof known === 'boolean' ? known : await known;
       for (const handle of handles) {
         const values = await readAttributes(invoke, h, handle, summary, oneCall, summaryNeeds);
         const Ctor = classFor(values.get(Attribute.CLASS) as number);

@@ -96,7 +96,8 @@ function readFrom(
 ): Promise<Map<number, AttributeValue | undefined>> {
   const module = object.session.context.module;
   return object.session.exclusive('C_GetAttributeValue', async ({ handle, invoke }) => {
-    const oneCall = await shortBuffersHonoured(module, invoke, handle, object.handle);
+    const known = shortBuffersHonoured(module, invoke, handle, object.handle);
+    const oneCall = typeof known === 'boolean' ? known : await known;
     return readAttributes(invoke, handle, object.handle, types, oneCall);
   });
 }
