@@ -219,8 +219,29 @@ export async function readAttributes(
   needed?: (type: number, found: ReadonlyMap<number, AttributeValue | undefined>) => boolean,
 ): Promise<Map<number, AttributeValue | undefined>> {
   const first = oneCall
-    ? await firstCall(invoke, session, object, types)
+    ? await (firstCall((buf, count) => invoke('C_GetAttributeValue', session, object, buf, count), types) as
+        FirstRead | Promise<FirstRead>)
     : { result: new Map(types.map((t) => [t, undefined])), rest: [...new Set(types)] };
+  return readRest(invoke, session, object, first, needed);
+}
+
+/** What a first call settled (`result`, every requested type present) and the types it left to read. */
+export interface FirstRead {
+  readonly result: Map<number, AttributeValue | undefined>;
+  readonly rest: number[];
+}
+
+/**
+ * Reads, the way the standard intends (lengths, then values), what `first` left to read, and
+ * answers every value. `needed` is {@link readAttributes}'s.
+ */
+export async function readRest(
+  invoke: Invoke,
+  session: bigint,
+  object: bigint,
+  first: FirstRead,
+  needed?: (type: number, found: ReadonlyMap<number, AttributeValue | undefined>) => boolean,
+): Promise<Map<number, AttributeValue | undefined>> {
   const { result } = first;
   const rest = needed ? first.rest.filter((type) => needed(type, result)) : first.rest;
   if (rest.length === 0) return result;
@@ -233,6 +254,19 @@ export async function readAttributes(
     }
   }
   throw new Pkcs11Error('C_GetAttributeValue', ReturnValue.BUFFER_TOO_SMALL, 'sizes kept changing');
+}
+
+/**
+ * The first call of a read (one call with room for each value's usual size) made at once,
+ * without a promise: `callNow` makes the C call on this thread and answers its CK_RV, or answers
+ * undefined without calling when it cannot run now, and so does this. For a module that honours
+ * short buffers (short-buffers.ts); what the call leaves, {@link readRest} reads.
+ */
+export function readNow(
+  callNow: (buf: Buffer, count: number) => number | undefined,
+  types: readonly number[],
+): FirstRead | undefined {
+  return firstCall(callNow, types) as FirstRead | undefined;
 }
 
 /** Kinds of value whose size is fixed: the first call offers them exactly that much room. */
@@ -345,13 +379,13 @@ function returnArray({ list, shape }: Spares, array: FirstCallArray): void {
  * The first call: every attribute with its usual room. Answers the values that fitted (in the
  * order of `types`) and the attributes still to read: those that did not fit, those refused (a
  * refusal and a too-small buffer can look alike, so the length query settles it), nested templates.
+ * `call` makes the C call: synchronously (a number: so is the answer), on a thread (a promise),
+ * or not now (undefined: so is the answer, and nothing was called).
  */
-async function firstCall(
-  invoke: Invoke,
-  session: bigint,
-  object: bigint,
+function firstCall(
+  call: (buf: Buffer, count: number) => number | Promise<number> | undefined,
   types: readonly number[],
-): Promise<{ result: Map<number, AttributeValue | undefined>; rest: number[] }> {
+): FirstRead | Promise<FirstRead> | undefined {
   const result = new Map<number, AttributeValue | undefined>();
   const direct: number[] = [];
   const rooms: number[] = [];
@@ -368,25 +402,42 @@ async function firstCall(
   if (direct.length === 0) return { result, rest };
   const [spares, array] = takeArray(types, direct, rooms);
   const { buf, offsets } = array;
-  try {
-    const rv = await invoke('C_GetAttributeValue', session, object, buf, direct.length);
-    if (!FIRST_CALL_OK.has(rv)) fail(rv);
-    for (let i = 0; i < direct.length; i++) {
-      const type = direct[i] as number;
-      const len = readULongNumber(buf, i * CK_ATTRIBUTE.size + LEN.offset);
-      if (!(len <= (rooms[i] as number))) {
-        // Not read. A CK_BBOOL or CK_ULONG had room for any value it can have, so unless the
-        // module claims otherwise (CKR_BUFFER_TOO_SMALL) it was refused; anything else may have
-        // been too large, which only a length query can tell.
-        if (rv === ReturnValue.BUFFER_TOO_SMALL || !FIXED_SIZE.has(kindOf(type))) rest.push(type);
-        continue;
+  const settle = (rv: number): FirstRead => {
+    try {
+      if (!FIRST_CALL_OK.has(rv)) fail(rv);
+      for (let i = 0; i < direct.length; i++) {
+        const type = direct[i] as number;
+        const len = readULongNumber(buf, i * CK_ATTRIBUTE.size + LEN.offset);
+        if (!(len <= (rooms[i] as number))) {
+          // Not read. A CK_BBOOL or CK_ULONG had room for any value it can have, so unless the
+          // module claims otherwise (CKR_BUFFER_TOO_SMALL) it was refused; anything else may have
+          // been too large, which only a length query can tell.
+          if (rv === ReturnValue.BUFFER_TOO_SMALL || !FIXED_SIZE.has(kindOf(type))) rest.push(type);
+          continue;
+        }
+        learn(type, len);
+        const at = offsets[i] as number;
+        result.set(type, decodeValue(type, buf.subarray(at, at + len)));
       }
-      learn(type, len);
-      const at = offsets[i] as number;
-      result.set(type, decodeValue(type, buf.subarray(at, at + len)));
+      return { result, rest };
+    } finally {
+      returnArray(spares, array);
     }
-  } finally {
+  };
+  let rv: number | Promise<number> | undefined;
+  try {
+    rv = call(buf, direct.length);
+  } catch (error) {
     returnArray(spares, array);
+    throw error;
   }
-  return { result, rest };
+  if (rv === undefined) {
+    returnArray(spares, array);
+    return undefined;
+  }
+  if (typeof rv === 'number') return settle(rv);
+  return rv.then(settle, (error: unknown) => {
+    returnArray(spares, array);
+    throw error;
+  });
 }

@@ -111,3 +111,8 @@ export function shortBuffersHonoured(
   }
   return verdict;
 }
+
+/** The settled answer of {@link shortBuffersHonoured} for `module`, or undefined while it is not known. */
+export function shortBuffersKnown(module: object): boolean | undefined {
+  return answers.get(module);
+}

@@ -7,7 +7,7 @@ import type { FunctionName } from '../sys/functions.js';
 import type { LoadedModule } from '../sys/module.js';
 import { check } from '../core/errors.js';
 import type { Invoke } from '../core/invoke.js';
-import { dispatch, executionFromEnv, sessionBusy, type ExecutionMode } from './execution.js';
+import { dispatch, executionFromEnv, inlineNow, sessionBusy, type ExecutionMode } from './execution.js';
 import { tracing, type TraceSink } from './trace.js';
 
 /** A module as the model layer sees it. Internal: created by `Library`. */
@@ -17,6 +17,8 @@ export class ModuleContext {
    * or inline when execution.ts has measured it cheap on this module.
    */
   readonly invoke: Invoke;
+  /** Whether calls are traced. */
+  readonly #traced: boolean;
 
   constructor(
     readonly module: LoadedModule,
@@ -26,6 +28,7 @@ export class ModuleContext {
   ) {
     const direct: Invoke = (fn: FunctionName, ...args: CArg[]) => dispatch(module, execution, fn, args);
     this.invoke = trace ? tracing(direct, trace) : direct;
+    this.#traced = trace !== undefined;
   }
 
   /**
@@ -34,6 +37,15 @@ export class ModuleContext {
    */
   sessionBusy(delta: 1 | -1): void {
     sessionBusy(this.module, delta);
+  }
+
+  /**
+   * Runs a C function on this thread at once when execution.ts allows it now, answering its
+   * CK_RV; undefined, without calling, otherwise (and always when calls are traced, so the trace
+   * sees every call through {@link invoke}).
+   */
+  callNow(fn: FunctionName, ...args: CArg[]): number | undefined {
+    return this.#traced ? undefined : inlineNow(this.module, this.execution, fn, args);
   }
 
   /** Runs a C function as {@link invoke} does and throws `Pkcs11Error` unless it returns CKR_OK. */

@@ -199,19 +199,9 @@ async function onWorker(
   }
 }
 
-function inline(
-  table: FunctionTable,
-  fn: FunctionName,
-  args: CArg[],
-  cost: Cost,
-  start: number,
-): Promise<number> {
-  let rv: number;
-  try {
-    rv = table.call(fn, ...args);
-  } catch (e) {
-    return Promise.reject(e);
-  }
+/** Runs `fn` on this thread now and learns from how long it took. Throws what koffi throws. */
+function inline(table: FunctionTable, fn: FunctionName, args: CArg[], cost: Cost, start: number): number {
+  const rv = table.call(fn, ...args);
   const took = performance.now() - start;
   if (took > INLINE_LIMIT_MS) {
     cost.inline = false;
@@ -226,7 +216,34 @@ function inline(
     cost.strikes--;
     cost.clean = 0;
   }
-  return Promise.resolve(rv);
+  return rv;
+}
+
+/**
+ * Runs `fn` of `module` on this thread at once and answers its CK_RV, when every condition of this
+ * module's doc allows it now; undefined (and nothing called) otherwise. What {@link dispatch}
+ * does first; callers with a synchronous path of their own (attribute reads) use it directly.
+ */
+export function inlineNow(
+  module: LoadedModule,
+  mode: ExecutionMode,
+  fn: FunctionName,
+  args: CArg[],
+): number | undefined {
+  const init = mode === 'worker' ? undefined : CANDIDATES.get(fn);
+  if (init === undefined) return undefined;
+  const state = stateOf(module);
+  const cost = state.cost(fn, init, args);
+  if (!cost.inline || inputOf(fn, args) > cost.maxInput) return undefined;
+  // Only quick calls of ours may be inside the module (never one that may hold a lock for long).
+  if (state.running !== state.quickRunning) return undefined;
+  // Several sessions at work: their operations' data calls go to threads, which run them in
+  // parallel, while the main thread keeps the Inits and reads.
+  if (state.busySessions > 1 && init !== null && init !== fn) return undefined;
+  const now = performance.now();
+  // The turn has done its share: the call takes a thread, which ends the turn.
+  if (turnSpent(now) > TURN_BUDGET_MS) return undefined;
+  return inline(module.functions, fn, args, cost, now);
 }
 
 /**
@@ -244,20 +261,18 @@ export function dispatch(
   const state = stateOf(module);
   if (fn === 'C_CloseSession') state.mechanisms.delete(args[0] as bigint);
   else if (fn === 'C_CloseAllSessions') state.mechanisms.clear();
+  let rv: number | undefined;
+  try {
+    rv = inlineNow(module, mode, fn, args);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (rv !== undefined) return Promise.resolve(rv);
   const init = mode === 'worker' ? undefined : CANDIDATES.get(fn);
   if (init === undefined) return onWorker(table, state, fn, args, undefined, false);
   const cost = state.cost(fn, init, args);
   const eligible = cost.inline && inputOf(fn, args) <= cost.maxInput;
-  // Only quick calls of ours may be inside the module (never one that may hold a lock for long).
-  // Several sessions at work: their operations' data calls go to threads, which run them in
-  // parallel, while the main thread keeps the Inits and reads.
-  const shared = state.busySessions > 1 && init !== null && init !== fn;
-  if (eligible && !shared && state.running === state.quickRunning) {
-    const now = performance.now();
-    if (turnSpent(now) <= TURN_BUDGET_MS) return inline(table, fn, args, cost, now);
-    // The turn has done its share: this call takes a thread (and is measured again meanwhile).
-    return onWorker(table, state, fn, args, cost, true);
-  }
+  // A call that could have run inline is quick: it does not keep others off the main thread.
   return onWorker(table, state, fn, args, cost.barred || eligible ? undefined : cost, eligible);
 }
 

@@ -7,8 +7,8 @@ import { allocULong, readULong } from '../sys/abi.js';
 import { Attribute, KeyType, ObjectClass } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { check } from '../core/errors.js';
-import { readAttributes } from '../core/attribute-read.js';
-import { shortBuffersHonoured } from '../core/short-buffers.js';
+import { readAttributes, readNow, readRest, type FirstRead } from '../core/attribute-read.js';
+import { shortBuffersHonoured, shortBuffersKnown } from '../core/short-buffers.js';
 import { checkHandle, encodeTemplate, type AttributeValue, type Template } from '../core/template.js';
 import type { Session } from './session.js';
 import { adoptObject } from './object-factory.js';
@@ -102,6 +102,19 @@ function readFrom(
   });
 }
 
+/**
+ * The first call of a read of `types`, made at once on this thread when the session is free, the
+ * module honours short buffers and the call is allowed inline now (model/execution.ts): no queue
+ * turn and no promise until the value is there. Undefined, with nothing called, otherwise.
+ */
+function readAtOnce(object: PkcsObject, types: readonly number[]): FirstRead | undefined {
+  const { context } = object.session;
+  if (shortBuffersKnown(context.module) !== true) return undefined;
+  return object.session.now((handle) =>
+    readNow((buf, count) => context.callNow('C_GetAttributeValue', handle, object.handle, buf, count), types),
+  );
+}
+
 /** Any object on the token. */
 export class PkcsObject {
   constructor(
@@ -133,7 +146,14 @@ export class PkcsObject {
   /** Reads one attribute; `undefined` when the token will not reveal it (sensitive, not present). */
   async get(attribute: number): Promise<AttributeValue | undefined> {
     const type = checkAttributeType(attribute, 'attribute');
-    return (await readFrom(this, [type])).get(type);
+    const first = readAtOnce(this, [type]);
+    if (first === undefined) return (await readFrom(this, [type])).get(type);
+    if (first.rest.length === 0) return first.result.get(type);
+    // The value did not fit the first call (or was refused): the rest the standard way, in turn.
+    const values = await this.session.exclusive('C_GetAttributeValue', ({ handle, invoke }) =>
+      readRest(invoke, handle, this.handle, first),
+    );
+    return values.get(type);
   }
 
   /**

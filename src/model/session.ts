@@ -147,6 +147,18 @@ export class Session implements AsyncDisposable {
   }
 
   /**
+   * Runs `task` at once, on this thread, when nothing holds or waits for the session, it is open
+   * and no operation waits to be ended: the fast path of a synchronous first attempt (an attribute
+   * read made inline). Answers undefined, without running it, otherwise. `task` must not await:
+   * it holds the session only while it runs.
+   * @internal
+   */
+  now<T>(task: (handle: bigint) => T | undefined): T | undefined {
+    if (this.#closed || !this.#queue.idle || this.#unfinished.pending) return undefined;
+    return task(this.handle);
+  }
+
+  /**
    * Closes the session (idempotent), after the calls already queued on it. Other sessions with
    * the token stay open and stay logged in.
    */

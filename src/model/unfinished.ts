@@ -60,6 +60,11 @@ function endingOf(fn: FunctionName, end: FunctionName, args: readonly CArg[]): E
 export class UnfinishedOperation {
   #ending: Ending | undefined;
 
+  /** Whether an operation waits to be ended before the session's next task. */
+  get pending(): boolean {
+    return this.#ending !== undefined;
+  }
+
   /**
    * `invoke`, remembering after each output call of an operation whether the module left it at
    * CKR_BUFFER_TOO_SMALL (any other answer means the operation ended or goes on as planned).
