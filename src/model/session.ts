@@ -23,6 +23,7 @@ import {
   type Template,
 } from '../core/template.js';
 import { createObjects } from './quirks.js';
+import { isOpenSession, sessionClosed } from './session-handles.js';
 import type { ModuleContext } from './context.js';
 import type { PkcsObject } from './objects.js';
 import { adoptObject, objectFor, objectsFor } from './object-factory.js';
@@ -46,6 +47,7 @@ import { UnfinishedOperation } from './unfinished.js';
 
 /** Sessions dropped without `close()` are closed when garbage-collected, so handles are not leaked forever. */
 const leaked = new FinalizationRegistry<{ ctx: ModuleContext; handle: bigint }>(({ ctx, handle }) => {
+  sessionClosed(ctx.module, handle);
   void ctx.invoke('C_CloseSession', handle).catch(() => undefined);
 });
 
@@ -112,6 +114,8 @@ export class Session implements AsyncDisposable {
   ) {
     this.handle = checkHandle(handle, 'handle');
     this.#ctx = token.slot.library.context;
+    if (!isOpenSession(this.#ctx.module, this.handle))
+      throw new RangeError('handle is not a session this process opened on this module (use token.open)');
     this.#invoke = this.#unfinished.watch(this.#ctx.invoke);
     this.#scope = { handle: this.handle, invoke: this.#invoke };
     leaked.register(this, { ctx: this.#ctx, handle: this.handle }, this);
@@ -171,6 +175,7 @@ export class Session implements AsyncDisposable {
       // A session the module already dropped (device removed, C_CloseAllSessions, or every session
       // ended by C_Finalize) counts as closed.
       if (!ALREADY_CLOSED.has(rv)) check('C_CloseSession', rv);
+      sessionClosed(this.#ctx.module, this.handle);
     });
   }
 

@@ -8,6 +8,7 @@ import { checkULong } from '../core/template.js';
 import { withPin, type Pin } from './secret.js';
 import { Session } from './session.js';
 import type { Slot } from './slot.js';
+import { sessionOpened } from './session-handles.js';
 
 /**
  * Log in through the token's protected authentication path (a PIN pad or biometric reader):
@@ -109,7 +110,9 @@ export class Token {
     const out = allocULong();
     const flags = SessionFlag.SERIAL_SESSION | (rw ? SessionFlag.RW_SESSION : 0);
     await ctx.call('C_OpenSession', this.slot.id, flags, null, null, out);
-    return new Session(this, readULong(out, 0), rw);
+    const handle = readULong(out, 0);
+    sessionOpened(ctx.module, handle);
+    return new Session(this, handle, rw);
   }
 
   /**

@@ -11,8 +11,8 @@ import {
   Mechanism,
   ObjectClass,
   ReturnValue,
+  Session,
   SessionState,
-  type Session,
 } from '../../src/index.js';
 import { rejectsWithPkcs11 } from '../support/assertions.js';
 import { CallLog } from '../support/call-log.js';
@@ -39,6 +39,28 @@ function dataObject(session: Session, label: string, privateObject = false) {
 }
 
 describe('sessions', () => {
+  test('a handle this process did not open (or has closed) is refused before it reaches C', async () => {
+    const mark = log.mark();
+    // A huge handle: tpm2-pkcs11 1.9 crashed the process on one like it in C_GetSessionInfo.
+    for (const handle of [0x19224b4e3993e84n, 0n, 12345n])
+      assert.throws(() => new Session(token, handle, false), RangeError);
+    const session = await token.open();
+    const again = new Session(token, session.handle, false);
+    assert.equal((await again.getInfo()).state, (await session.getInfo()).state, 'an open handle is taken');
+    // Closing either closes the one session (the other then finds it already closed).
+    await again.close();
+    await session.close();
+    assert.throws(() => new Session(token, session.handle, false), RangeError);
+    assert.deepEqual(
+      log
+        .since(mark)
+        .map((c) => c.fn)
+        .filter((fn) => fn === 'C_GetSessionInfo').length,
+      2,
+      'only the open session was asked about',
+    );
+  });
+
   // First: login state is per application, so the token checks this PIN only while no session of
   // ours is logged in.
   test('a failed login closes the session it opened, and the error never shows the PIN', async () => {

@@ -70,8 +70,10 @@ export const MODULES = {
       'listed. No ECDH, no GCM. P-256/P-384 (P-521 signing fails). Runs over swtpm, a private D-Bus and ' +
       'tpm2-abrmd, with dictionary-attack lockout off (tests log in with wrong PINs). Seen here: ' +
       'C_CreateObject takes only RSA public keys and data objects (no key import); no C_CopyObject; ' +
-      'C_GetAttributeValue sets pValue to NULL for an attribute the object lacks; a P-521 CKA_EC_POINT is ' +
-      'one byte short.',
+      'C_GetAttributeValue sets pValue to NULL for an attribute the object lacks; a P-521 CKA_EC_POINT ' +
+      'has its length in the wrong DER form; C_GetSessionInfo with a session handle it never gave can ' +
+      'crash the process (sessions are made only for handles C_OpenSession gave); nothing is created in ' +
+      'a read-only session; calls run one at a time.',
   },
   p11kit: {
     title: 'p11-kit remoting',
