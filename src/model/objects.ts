@@ -26,33 +26,33 @@ export const SUMMARY = [
   Attribute.CERTIFICATE_TYPE,
 ] as const;
 
-/**
- * The variable-length summary attributes that only some classes (and key types) have. (Those of
- * fixed size need no such rule: a refusal of them is never mistaken for a value too large.)
- */
-const PARTIAL_SUMMARY: ReadonlyMap<number, (objectClass: number, keyType: number | undefined) => boolean> =
-  new Map([
-    [Attribute.ID, (c) => IS_KEY.has(c) || c === ObjectClass.CERTIFICATE],
-    [Attribute.MODULUS, (c, k) => IS_PAIR.has(c) && k === KeyType.RSA],
-    [Attribute.EC_PARAMS, (c, k) => IS_PAIR.has(c) && k !== undefined && EC_KEY_TYPES.has(k)],
-  ]);
 const IS_PAIR: ReadonlySet<number> = new Set([ObjectClass.PUBLIC_KEY, ObjectClass.PRIVATE_KEY]);
 const IS_KEY: ReadonlySet<number> = new Set([...IS_PAIR, ObjectClass.SECRET_KEY]);
 const EC_KEY_TYPES: ReadonlySet<number> = new Set([KeyType.EC, KeyType.EC_EDWARDS, KeyType.EC_MONTGOMERY]);
+/** A key type not known yet (a search names the class, not the key type): rules that need one answer yes. */
+const ANY_KEY_TYPE = Symbol('any key type');
 
 /**
- * Whether a summary read must still settle `type` after its first call found `found`: not when
- * the object's class (and key type) rules it out. A data object has no modulus; asking would cost
- * a second C call per object found, because a refused attribute and a value larger than its room
- * look alike in one call. Classes we do not know (vendor ones) are asked about everything.
+ * Which classes (and key types) have each summary attribute that not every object has: the one
+ * table both uses below read (`CLASS` and `LABEL` every object has).
  */
-export function summaryNeeds(type: number, found: ReadonlyMap<number, AttributeValue | undefined>): boolean {
-  const objectClass = found.get(Attribute.CLASS);
-  const applies = PARTIAL_SUMMARY.get(type);
-  if (typeof objectClass !== 'number' || !applies || !KNOWN_CLASSES.has(objectClass)) return true;
-  const keyType = found.get(Attribute.KEY_TYPE);
-  return applies(objectClass, typeof keyType === 'number' ? keyType : undefined);
-}
+const HAS_ATTRIBUTE: ReadonlyMap<
+  number,
+  (objectClass: number, keyType: number | undefined | typeof ANY_KEY_TYPE) => boolean
+> = new Map<number, (objectClass: number, keyType: number | undefined | typeof ANY_KEY_TYPE) => boolean>([
+  [Attribute.KEY_TYPE, (c) => IS_KEY.has(c) || c === ObjectClass.DOMAIN_PARAMETERS],
+  [Attribute.ID, (c) => IS_KEY.has(c) || c === ObjectClass.CERTIFICATE],
+  [Attribute.MODULUS_BITS, (c, k) => IS_PAIR.has(c) && (k === ANY_KEY_TYPE || k === KeyType.RSA)],
+  [Attribute.MODULUS, (c, k) => IS_PAIR.has(c) && (k === ANY_KEY_TYPE || k === KeyType.RSA)],
+  [Attribute.VALUE_LEN, (c) => c === ObjectClass.SECRET_KEY],
+  [
+    Attribute.EC_PARAMS,
+    (c, k) => IS_PAIR.has(c) && (k === ANY_KEY_TYPE || (k !== undefined && EC_KEY_TYPES.has(k))),
+  ],
+  [Attribute.CERTIFICATE_TYPE, (c) => c === ObjectClass.CERTIFICATE],
+]);
+
+/** Classes {@link HAS_ATTRIBUTE} speaks for; vendor classes are asked about everything. */
 const KNOWN_CLASSES: ReadonlySet<number> = new Set([
   ...IS_KEY,
   ObjectClass.DATA,
@@ -61,18 +61,32 @@ const KNOWN_CLASSES: ReadonlySet<number> = new Set([
 ]);
 
 /**
- * The summary attributes an object of a known class can have: what a search that names the class
- * reads of each object it finds (a data object has no key type, modulus or curve to ask about).
+ * Whether a summary read must still settle `type` after its first call found `found`: not when
+ * the object's class (and key type) rules it out. A data object has no modulus; asking would cost
+ * a second C call per object found, because a refused attribute and a value larger than its room
+ * look alike in one call.
  */
-const SUMMARY_OF_CLASS: ReadonlyMap<number, readonly number[]> = new Map<number, readonly number[]>([
-  [ObjectClass.DATA, [Attribute.CLASS, Attribute.LABEL]],
-  [ObjectClass.CERTIFICATE, [Attribute.CLASS, Attribute.LABEL, Attribute.ID, Attribute.CERTIFICATE_TYPE]],
-  [
-    ObjectClass.SECRET_KEY,
-    [Attribute.CLASS, Attribute.KEY_TYPE, Attribute.LABEL, Attribute.ID, Attribute.VALUE_LEN],
-  ],
-  [ObjectClass.DOMAIN_PARAMETERS, [Attribute.CLASS, Attribute.KEY_TYPE, Attribute.LABEL]],
-]);
+export function summaryNeeds(type: number, found: ReadonlyMap<number, AttributeValue | undefined>): boolean {
+  const objectClass = found.get(Attribute.CLASS);
+  const has = HAS_ATTRIBUTE.get(type);
+  if (typeof objectClass !== 'number' || !has || !KNOWN_CLASSES.has(objectClass)) return true;
+  const keyType = found.get(Attribute.KEY_TYPE);
+  return has(objectClass, typeof keyType === 'number' ? keyType : undefined);
+}
+
+/**
+ * The summary attributes an object of a class can have, whatever its key type: what a search that
+ * names the class reads of each object it finds (a data object has no key type, modulus or curve
+ * to ask about). Key pairs read all of {@link SUMMARY}, as when the class is not known.
+ */
+const SUMMARY_OF_CLASS: ReadonlyMap<number, readonly number[]> = new Map(
+  [ObjectClass.DATA, ObjectClass.CERTIFICATE, ObjectClass.SECRET_KEY, ObjectClass.DOMAIN_PARAMETERS].map(
+    (objectClass) => [
+      objectClass,
+      SUMMARY.filter((type) => HAS_ATTRIBUTE.get(type)?.(objectClass, ANY_KEY_TYPE) ?? true),
+    ],
+  ),
+);
 
 /** The attributes to read of objects found by a search for `objectClass` (all of {@link SUMMARY} when unknown). */
 export function summaryOf(objectClass: unknown): readonly number[] {
