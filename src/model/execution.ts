@@ -230,11 +230,31 @@ export function inlineNow(
   fn: FunctionName,
   args: CArg[],
 ): number | undefined {
+  const judged = judge(stateOf(module), mode, fn, args);
+  return judged && tryInline(module, fn, args, judged);
+}
+
+/** What is known of a candidate call: its cost record, its operation's Init, whether it qualifies. */
+interface Judged {
+  readonly cost: Cost;
+  readonly init: FunctionName | null;
+  /** Measured quick, for this mechanism and at least this much input. */
+  readonly eligible: boolean;
+}
+
+/** {@link Judged} for `fn`, or undefined when it may never run inline (not a candidate, or `'worker'` mode). */
+function judge(state: ModuleState, mode: ExecutionMode, fn: FunctionName, args: CArg[]): Judged | undefined {
   const init = mode === 'worker' ? undefined : CANDIDATES.get(fn);
   if (init === undefined) return undefined;
-  const state = stateOf(module);
   const cost = state.cost(fn, init, args);
-  if (!cost.inline || inputOf(fn, args) > cost.maxInput) return undefined;
+  return { cost, init, eligible: cost.inline && inputOf(fn, args) <= cost.maxInput };
+}
+
+/** Runs a judged call inline when the module's state and this turn allow it now; undefined otherwise. */
+function tryInline(module: LoadedModule, fn: FunctionName, args: CArg[], judged: Judged): number | undefined {
+  const state = stateOf(module);
+  const { cost, init, eligible } = judged;
+  if (!eligible) return undefined;
   // Only quick calls of ours may be inside the module (never one that may hold a lock for long).
   if (state.running !== state.quickRunning) return undefined;
   // Several sessions at work: their operations' data calls go to threads, which run them in
@@ -261,17 +281,16 @@ export function dispatch(
   const state = stateOf(module);
   if (fn === 'C_CloseSession') state.mechanisms.delete(args[0] as bigint);
   else if (fn === 'C_CloseAllSessions') state.mechanisms.clear();
+  const judged = judge(state, mode, fn, args);
+  if (judged === undefined) return onWorker(table, state, fn, args, undefined, false);
   let rv: number | undefined;
   try {
-    rv = inlineNow(module, mode, fn, args);
+    rv = tryInline(module, fn, args, judged);
   } catch (e) {
     return Promise.reject(e);
   }
   if (rv !== undefined) return Promise.resolve(rv);
-  const init = mode === 'worker' ? undefined : CANDIDATES.get(fn);
-  if (init === undefined) return onWorker(table, state, fn, args, undefined, false);
-  const cost = state.cost(fn, init, args);
-  const eligible = cost.inline && inputOf(fn, args) <= cost.maxInput;
+  const { cost, eligible } = judged;
   // A call that could have run inline is quick: it does not keep others off the main thread.
   return onWorker(table, state, fn, args, cost.barred || eligible ? undefined : cost, eligible);
 }
