@@ -18,7 +18,10 @@
  *   never waits on a lock held by one of our own slow calls (a card busy generating a key);
  * - this turn of the event loop has done less than {@link TURN_BUDGET_MS} of inline work: awaited
  *   inline calls resolve as microtasks, so without a budget a loop of them would keep timers and
- *   I/O out for as long as it runs. Past it the call takes a thread, which ends the turn;
+ *   I/O out for as long as it runs. Past it the call waits for the next turn (timers and I/O run
+ *   in between) and is judged again there. Waiting costs a `setImmediate`; sending the call to a
+ *   thread instead, which ends the turn too, cost an ECDSA sign loop 10 µs per sign (one thread
+ *   hop every 25 signs, docs/benchmarks.md);
  * - its inline runs stay quick: one over {@link INLINE_SOFT_LIMIT_MS} sends it back to be measured
  *   on worker threads; one over {@link INLINE_LIMIT_MS} is also a strike, and the {@link STRIKES}th
  *   strike keeps it on threads for good, so a module whose calls are sometimes slow stalls the
@@ -231,7 +234,8 @@ export function inlineNow(
   args: CArg[],
 ): number | undefined {
   const judged = judge(stateOf(module), mode, fn, args);
-  return judged && tryInline(module, fn, args, judged);
+  const rv = judged && tryInline(module, fn, args, judged);
+  return rv === NEXT_TURN ? undefined : rv;
 }
 
 /** What is known of a candidate call: its cost record, its operation's Init, whether it qualifies. */
@@ -250,8 +254,24 @@ function judge(state: ModuleState, mode: ExecutionMode, fn: FunctionName, args: 
   return { cost, init, eligible: cost.inline && inputOf(fn, args) <= cost.maxInput };
 }
 
-/** Runs a judged call inline when the module's state and this turn allow it now; undefined otherwise. */
-function tryInline(module: LoadedModule, fn: FunctionName, args: CArg[], judged: Judged): number | undefined {
+/** What {@link tryInline} answers for a call that may run inline, but not in this turn: its budget is spent. */
+const NEXT_TURN = Symbol('next turn');
+
+/** Resolves once the event loop has turned (timers and I/O had their chance). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Runs a judged call inline when the module's state and this turn allow it now; undefined when it
+ * must take a thread, {@link NEXT_TURN} when only the turn's budget stops it.
+ */
+function tryInline(
+  module: LoadedModule,
+  fn: FunctionName,
+  args: CArg[],
+  judged: Judged,
+): number | typeof NEXT_TURN | undefined {
   const state = stateOf(module);
   const { cost, init, eligible } = judged;
   if (!eligible) return undefined;
@@ -261,8 +281,8 @@ function tryInline(module: LoadedModule, fn: FunctionName, args: CArg[], judged:
   // parallel, while the main thread keeps the Inits and reads.
   if (state.busySessions > 1 && init !== null && init !== fn) return undefined;
   const now = performance.now();
-  // The turn has done its share: the call takes a thread, which ends the turn.
-  if (turnSpent(now) > TURN_BUDGET_MS) return undefined;
+  // The turn has done its share: the call waits for the next one.
+  if (turnSpent(now) > TURN_BUDGET_MS) return NEXT_TURN;
   return inline(module.functions, fn, args, cost, now);
 }
 
@@ -283,12 +303,13 @@ export function dispatch(
   else if (fn === 'C_CloseAllSessions') state.mechanisms.clear();
   const judged = judge(state, mode, fn, args);
   if (judged === undefined) return onWorker(table, state, fn, args, undefined, false);
-  let rv: number | undefined;
+  let rv: number | typeof NEXT_TURN | undefined;
   try {
     rv = tryInline(module, fn, args, judged);
   } catch (e) {
     return Promise.reject(e);
   }
+  if (rv === NEXT_TURN) return nextTurn().then(() => dispatch(module, mode, fn, args));
   if (rv !== undefined) return Promise.resolve(rv);
   const { cost, eligible } = judged;
   // A call that could have run inline is quick: it does not keep others off the main thread.

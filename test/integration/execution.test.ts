@@ -154,7 +154,7 @@ describe('the event loop between inline calls', () => {
     let inlineReads = 0;
     const started = performance.now();
     // Awaited inline reads resolve as microtasks, which would never let the timer in; the turn
-    // budget of execution.ts sends a call to a thread every few milliseconds, which ends the turn.
+    // budget of execution.ts makes a call wait for the next turn every few milliseconds.
     while (!fired && performance.now() - started < 2000) {
       const before = turn;
       await object.get(Attribute.LABEL);
