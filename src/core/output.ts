@@ -12,11 +12,14 @@ import { Pkcs11Error, check } from './errors.js';
 import type { Invoke } from './invoke.js';
 
 /**
- * A buffer for a module to write into, not zeroed: zeroing 64 KiB costs 10-15 µs, a sixth of the
- * AES update that fills it (docs/benchmarks.md). The caller zeroes whatever the module did not
- * write before anyone sees the buffer, and drops it unread when the call fails.
+ * A buffer for a module to write into: the first `size` bytes of `into` when they fit (the
+ * caller's own memory, written again by its next call), else a new one, not zeroed: zeroing 64 KiB
+ * costs 10-15 µs, a sixth of the AES update that fills it (docs/benchmarks.md). The caller zeroes
+ * whatever the module did not write before anyone sees the buffer, and wipes or drops it when the
+ * call fails.
  */
-function outputBuffer(size: number): Buffer {
+function outputBuffer(size: number, into: Uint8Array | undefined): Buffer {
+  if (into !== undefined && size <= into.byteLength) return Buffer.from(into.buffer, into.byteOffset, size);
   return Buffer.allocUnsafeSlow(size);
 }
 
@@ -27,15 +30,36 @@ const MAX_RESIZES = 8;
  * Calls `fn(...args, pOut, pulOutLen)` until the output fits and returns exactly the bytes
  * written. With `sizeHint` the first call already offers a buffer of that size (saving the length
  * query when the caller knows the usual size); otherwise the first call asks for the length.
+ * With `into`, the output goes into its memory whenever it fits (the result is then a view of
+ * it), and a failed call leaves zeros where the module may have written.
  */
-export async function callWithOutput(
+export function callWithOutput(
   invoke: Invoke,
   fn: FunctionName,
   args: readonly CArg[],
   sizeHint?: number,
+  into?: Uint8Array,
 ): Promise<Buffer> {
-  const lenBuf = allocULong();
-  let out: Buffer | null = sizeHint && sizeHint > 0 ? outputBuffer(sizeHint) : null;
+  const first = sizeHint && sizeHint > 0 ? outputBuffer(sizeHint, into) : null;
+  const filled = fill(invoke, fn, args, allocULong(), first, into);
+  if (into === undefined) return filled;
+  // A failed call's own buffer is dropped unread; the caller's memory stays theirs to read.
+  return filled.catch((error: unknown) => {
+    into.fill(0);
+    throw error;
+  });
+}
+
+/** The loop of {@link callWithOutput}, from a first offer of `out` (null: ask for the length). */
+async function fill(
+  invoke: Invoke,
+  fn: FunctionName,
+  args: readonly CArg[],
+  lenBuf: Buffer,
+  first: Buffer | null,
+  into: Uint8Array | undefined,
+): Promise<Buffer> {
+  let out = first;
   /** Whether the module has been asked for the length (a call with no buffer). */
   let asked = out === null;
   for (let attempt = 0; attempt <= MAX_RESIZES; attempt++) {
@@ -45,7 +69,7 @@ export async function callWithOutput(
     if (rv === ReturnValue.BUFFER_TOO_SMALL && out !== null && len <= out.length) {
       // "Too small" without a larger length (NSS softokn leaves it as it was): ask for the length,
       // or grow by doubling when the module was asked already.
-      out = asked ? outputBuffer(out.length * 2) : null;
+      out = asked ? outputBuffer(out.length * 2, into) : null;
       asked = true;
       continue;
     }
@@ -54,7 +78,7 @@ export async function callWithOutput(
         throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module reported an impossible length');
       // The real call is always made, even for no output: a size query neither takes the input nor
       // ends the operation. It gets at least one byte: an empty buffer would reach C as NULL (a query).
-      out = outputBuffer(Math.max(len, 1));
+      out = outputBuffer(Math.max(len, 1), into);
       continue;
     }
     check(fn, rv);

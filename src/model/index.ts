@@ -8,7 +8,7 @@ export { PkcsObject } from './objects.js';
 export { Key, PublicKey, PrivateKey, SecretKey, DomainParameters, Certificate, Data } from './keys.js';
 export { KeyPair, LocalDomainParameters, type KeyPairOptions } from './keygen.js';
 export type { KeyQuery } from './search.js';
-export type { OperationOptions } from './plan.js';
+export type { OperationOptions, StreamOptions } from './plan.js';
 export type { NewKeyOptions } from './templates.js';
 export type { BytesLike, DataStream } from './operations.js';
 export type { DigestInput } from './digest.js';

@@ -26,7 +26,7 @@ import {
   type DataStream,
   type OperationFunctions,
 } from './operations.js';
-import type { OperationOptions } from './plan.js';
+import type { OperationOptions, StreamOptions } from './plan.js';
 import type { NewKeyOptions } from './templates.js';
 import type { Session } from './session.js';
 import { runDerive, runStreamed, runSingle, runUnwrap, runVerifyPlan, runWrap } from './run-plan.js';
@@ -75,7 +75,7 @@ function transform(
   fns: OperationFunctions,
   kind: 'encrypt' | 'decrypt',
   data: BytesLike | DataStream,
-  options: OperationOptions,
+  options: StreamOptions,
 ): Promise<Uint8Array> | AsyncGenerator<Uint8Array> {
   return isStream(data)
     ? runStreamed(key, fns, kind, data, options)
@@ -87,10 +87,10 @@ function Encrypts<B extends KeyCtor>(Base: B) {
   abstract class Encrypting extends Base {
     /** Encrypts bytes (resolving to the ciphertext) or a stream of chunks (yielding ciphertext chunks). */
     encrypt(data: BytesLike, options?: OperationOptions): Promise<Uint8Array>;
-    encrypt(data: DataStream, options?: OperationOptions): AsyncGenerator<Uint8Array>;
+    encrypt(data: DataStream, options?: StreamOptions): AsyncGenerator<Uint8Array>;
     encrypt(
       data: BytesLike | DataStream,
-      options: OperationOptions = {},
+      options: StreamOptions = {},
     ): Promise<Uint8Array> | AsyncGenerator<Uint8Array> {
       return transform(this, ENCRYPT, 'encrypt', data, options);
     }
@@ -103,10 +103,10 @@ function Decrypts<B extends KeyCtor>(Base: B) {
   abstract class Decrypting extends Base {
     /** Decrypts bytes (resolving to the plaintext) or a stream of chunks (yielding plaintext chunks). */
     decrypt(data: BytesLike, options?: OperationOptions): Promise<Uint8Array>;
-    decrypt(data: DataStream, options?: OperationOptions): AsyncGenerator<Uint8Array>;
+    decrypt(data: DataStream, options?: StreamOptions): AsyncGenerator<Uint8Array>;
     decrypt(
       data: BytesLike | DataStream,
-      options: OperationOptions = {},
+      options: StreamOptions = {},
     ): Promise<Uint8Array> | AsyncGenerator<Uint8Array> {
       return transform(this, DECRYPT, 'decrypt', data, options);
     }

@@ -155,15 +155,23 @@ function remember(fn: FunctionName, op: Operation, output: Buffer): Buffer {
   return output;
 }
 
-/** `fn(...args, pOut, pulOutLen)` with its output sized by {@link outputRoom} first, by the module after. */
+/**
+ * `fn(...args, pOut, pulOutLen)` with its output sized by {@link outputRoom} first, by the module
+ * after. With `into` (the caller's memory for outputs), the output is written there when it
+ * holds the room offered, or the length the module asks for.
+ */
 async function sizedCall(
   scope: SessionScope,
   fn: FunctionName,
   op: Operation,
   args: CArg[],
   input?: number,
+  into?: Uint8Array,
 ): Promise<Buffer> {
-  return remember(fn, op, await callWithOutput(scope.invoke, fn, args, outputRoom(fn, op, input)));
+  const room = outputRoom(fn, op, input);
+  // All of `into` when it holds the room: more than enough is harmless, short never is offered.
+  const offer = into !== undefined && room !== undefined && room <= into.byteLength ? into.byteLength : room;
+  return remember(fn, op, await callWithOutput(scope.invoke, fn, args, offer, into));
 }
 
 /**
@@ -283,11 +291,14 @@ export function runAccumulate(
  * A streamed operation with output per chunk (encrypt, decrypt): yields what each Update
  * produces, then what Final produces. The session is held until the generator finishes; a
  * consumer that stops early ends the operation (and frees the session) through `return()`.
+ * With `into`, each output that fits is written into it and yielded as a view of it (valid until
+ * the consumer asks for the next one); a chunk of input must not overlap it.
  */
 export async function* runTransform(
   session: Session,
   op: Operation,
   source: DataStream,
+  into?: Uint8Array,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const { fns } = op;
   const mech = encodeMechanism(op.mechanism);
@@ -309,12 +320,15 @@ export async function* runTransform(
   try {
     await init(scope, op, mech);
     try {
-      for await (const bytes of chunksOf(source)) {
+      for await (const chunk of source) {
+        const bytes = toBytes(chunk, 'stream chunk');
         const n = bytes.byteLength;
-        const out = await sizedCall(scope, fns.update, op, [scope.handle, bytes, n], n);
+        if (into !== undefined && overlap(bytes, into))
+          throw new RangeError('options.output must not overlap a chunk of the input');
+        const out = await sizedCall(scope, fns.update, op, [scope.handle, bytes, n], n, into);
         if (out.length > 0) yield out;
       }
-      const last = await sizedCall(scope, fns.final, op, [scope.handle]);
+      const last = await sizedCall(scope, fns.final, op, [scope.handle], undefined, into);
       finished = true;
       if (last.length > 0) yield last;
     } catch (e) {
@@ -327,4 +341,13 @@ export async function* runTransform(
   } finally {
     release();
   }
+}
+
+/** Whether two byte arrays share memory. */
+function overlap(a: Uint8Array, b: Uint8Array): boolean {
+  return (
+    a.buffer === b.buffer &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength
+  );
 }

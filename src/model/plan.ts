@@ -43,6 +43,19 @@ export interface OperationOptions {
   readonly fallback?: 'hash' | 'host';
 }
 
+/** Options of a streamed encryption or decryption: {@link OperationOptions} and where outputs go. */
+export interface StreamOptions extends OperationOptions {
+  /**
+   * Memory to write each chunk's output into, instead of a new buffer per chunk: every chunk
+   * yielded is then a view of it, valid until the next one is asked for (copy what you keep).
+   * It saves the allocation and collection of a buffer per chunk (docs/benchmarks.md). Give it
+   * at least each input chunk's size plus 64 bytes (the room pkcs11-ts offers an update); an
+   * output that does not fit, a made IV, and a host-side result come in buffers of their own. It
+   * must not overlap the input; a failed call leaves it zeroed.
+   */
+  readonly output?: Uint8Array;
+}
+
 /** An IV to be read from the start of the input (decrypt and unwrap without an IV). */
 export interface LeadingIv {
   readonly length: number;

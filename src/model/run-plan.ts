@@ -8,6 +8,7 @@ import { Attribute, ObjectClass, UserType } from '../sys/constants.js';
 import { NotSupportedError, check } from '../core/errors.js';
 import { encodeMechanism, mechanismOf, type MechanismSpec } from '../core/mechanism.js';
 import { callWithOutput } from '../core/output.js';
+import { describeType } from '../core/template.js';
 import type { KeyOperation } from './defaults.js';
 import { digestInfo, hostDigest } from './hashes.js';
 import { hostCanDo, hostEncrypt, hostPublicKey, hostVerify } from './host-crypto.js';
@@ -23,7 +24,7 @@ import {
   type Operation,
   type OperationFunctions,
 } from './operations.js';
-import { planOperation, type OperationOptions, type Plan } from './plan.js';
+import { planOperation, type OperationOptions, type Plan, type StreamOptions } from './plan.js';
 import { createObjects, deriveWithPointQuirk } from './quirks.js';
 import { withPin } from './secret.js';
 import type { SessionScope } from './session.js';
@@ -124,8 +125,11 @@ export async function* runStreamed(
   fns: OperationFunctions,
   kind: KeyOperation,
   data: DataStream,
-  options: OperationOptions,
+  options: StreamOptions,
 ): AsyncGenerator<Uint8Array> {
+  const { output } = options;
+  if (output !== undefined && !(output instanceof Uint8Array))
+    throw new TypeError(`options.output must be a Uint8Array, got ${describeType(output)}`);
   const plan = await planOperation(key, kind, options);
   if (plan.route === 'host') {
     yield hostEncrypt(await hostPublicKey(key), plan.mechanism, plan.parameter, await collectBytes(data));
@@ -140,7 +144,7 @@ export async function* runStreamed(
   }
   if (plan.prefix) yield plan.prefix;
   source = wholeBlocks(plan.mechanism, source);
-  yield* runTransform(key.session, tokenOperation(key, fns, mechanism, options), source);
+  yield* runTransform(key.session, tokenOperation(key, fns, mechanism, options), source, output);
 }
 
 /** Verify of bytes or a stream: true for a good signature, false for a bad one. */

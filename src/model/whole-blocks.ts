@@ -34,6 +34,11 @@ async function* inBlocks(source: DataStream, blockSize: number): AsyncGenerator<
   let held: Uint8Array = new Uint8Array(0);
   for await (const chunk of source) {
     const bytes = toBytes(chunk, 'stream chunk');
+    if (held.byteLength === 0 && bytes.byteLength % blockSize === 0) {
+      // Whole blocks and nothing held (the usual stream of 64 KiB chunks): handed on as they are.
+      yield bytes;
+      continue;
+    }
     const joined = held.byteLength === 0 ? bytes : Buffer.concat([held, bytes]);
     const cut = joined.byteLength - (joined.byteLength % blockSize);
     // A copy: the caller may reuse its chunk's memory once the next one is asked for.

@@ -1,7 +1,7 @@
 // Streamed operations against a real token: 64 MiB through AES-CBC-PAD in chunks (an async
 // generator and a Node stream) gives the bytes of one call and of node:crypto; a streamed HMAC and
 // a streamed digest equal the one-shot ones; a stream abandoned half-way, or fed a chunk that is not bytes, leaves
-// its session usable. (A stream that makes its own IV is in mechanisms-symmetric.test.ts.)
+// its session usable; options.output takes each chunk's output into the caller's memory. (A stream that makes its own IV is in mechanisms-symmetric.test.ts.)
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -80,6 +80,68 @@ describe('streaming', () => {
     // And back, in chunks that do not fall on block boundaries.
     const decrypted = await collect(aes.decrypt(chunks(expected, MiB + 5), options));
     assert.ok(decrypted.equals(data), 'streamed decryption gives the data back');
+  });
+
+  test('options.output: each chunk is written into the caller’s memory, and the bytes are node:crypto’s', async (t) => {
+    if (lacksCbcPad(t)) return;
+    const data = crypto.randomBytes(MiB + 5);
+    const iv = crypto.randomBytes(16);
+    const chunk = 64 * 1024;
+    const output = new Uint8Array(chunk + 64);
+    /** Copies every chunk (views of `output` are rewritten by the next one), counting the views. */
+    const gather = async (parts: AsyncIterable<Uint8Array>): Promise<[Buffer, number, number]> => {
+      const copies: Buffer[] = [];
+      let views = 0;
+      for await (const part of parts) {
+        if (part.buffer === output.buffer) views++;
+        copies.push(Buffer.from(part));
+      }
+      return [Buffer.concat(copies), views, copies.length];
+    };
+    const options = { mechanism: Mechanism.AES_CBC_PAD, mechanismParam: iv, output };
+    const [ciphertext, views, parts] = await gather(aes.encrypt(chunks(data, chunk), options));
+    assert.ok(ciphertext.equals(nodeCbc(aesValue, iv, data)), 'the ciphertext is node:crypto’s');
+    assert.equal(views, parts, 'every chunk, the last one too, was a view of options.output');
+    const [plaintext, plainViews, plainParts] = await gather(aes.decrypt(chunks(ciphertext, chunk), options));
+    assert.ok(plaintext.equals(data), 'and decrypts back');
+    assert.equal(plainViews, plainParts);
+
+    // Too small for a chunk's output: those chunks get buffers of their own, the result is the same.
+    const small = { ...options, output: new Uint8Array(100) };
+    const [again, smallViews] = await gather(aes.encrypt(chunks(data, chunk), small));
+    assert.ok(again.equals(ciphertext));
+    assert.equal(smallViews, 0, 'no 64 KiB output was written into 100 bytes');
+  });
+
+  test('options.output: not bytes is a TypeError, overlapping the input a RangeError, a failure zeroes it', async (t) => {
+    if (lacksCbcPad(t)) return;
+    const iv = crypto.randomBytes(16);
+    const options = { mechanism: Mechanism.AES_CBC_PAD, mechanismParam: iv };
+    const wrong = { ...options, output: 'buffer' as unknown as Uint8Array };
+    await assert.rejects(collect(aes.encrypt(chunks(Buffer.alloc(32), 16), wrong)), {
+      name: 'TypeError',
+      message: /options\.output must be a Uint8Array, got string/,
+    });
+    const memory = crypto.randomBytes(4096);
+    const shared = { ...options, output: memory.subarray(1024) };
+    await assert.rejects(collect(aes.encrypt(chunks(memory.subarray(0, 2048), 512), shared)), {
+      name: 'RangeError',
+      message: /options\.output must not overlap a chunk of the input/,
+    });
+    const data = crypto.randomBytes(3000);
+    const ciphertext = await collect(aes.encrypt(chunks(data, 1000), options));
+    assert.ok(ciphertext.equals(nodeCbc(aesValue, iv, data)), 'the session is free for the next stream');
+
+    // A decryption that fails (a ciphertext one byte short) leaves no plaintext in the caller's memory.
+    const output = new Uint8Array(2048).fill(0xff);
+    const truncated = ciphertext.subarray(0, ciphertext.length - 1);
+    await assert.rejects(collect(aes.decrypt(chunks(truncated, 1000), { ...options, output })), {
+      name: 'Pkcs11Error',
+    });
+    assert.ok(
+      output.every((b) => b === 0),
+      'options.output is zeroed after the failed call',
+    );
   });
 
   test('streamed HMAC and verify equal the one-shot results and node:crypto’s', async (t) => {
