@@ -257,6 +257,14 @@ export function buildRows(results: Results, sizes: Sizes): Row[] {
       mapValues(aes, (m) => perOp(m.cpuNs, m.bytes / m.chunk)),
     ),
   );
+  const fresh = aes['pkcs11-ts'];
+  if (fresh?.freshNs !== undefined)
+    rows.push(
+      row('aes', 'same, pkcs11-ts yielding a new buffer per chunk (no `options.output`)', true, {
+        c: rows.find((r) => r.workload === 'aes')?.values.c,
+        'pkcs11-ts': fresh.bytes / MB / (fresh.freshNs / 1e9),
+      }),
+    );
 
   const keygen = pick(results, 'keygen', 'keygen');
   rows.push(

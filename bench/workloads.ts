@@ -96,6 +96,8 @@ export type Measurement =
       readonly chunk: number;
       readonly ns: number;
       readonly cpuNs?: number;
+      /** pkcs11-ts only: the same encryption yielding a new buffer per chunk (no `options.output`). */
+      readonly freshNs?: number;
     }
   | {
       readonly workload: 'keygen';
