@@ -8,7 +8,9 @@
 import {
   ULONG_MAX,
   ULONG_SIZE,
+  addressOf,
   layout,
+  readPointer,
   readULong,
   readULongNumber,
   writePointer,
@@ -189,6 +191,25 @@ export function encodeTemplate(template: Template): EncodedTemplate {
   const arena = new Arena();
   writeArray(arena, items, 'template');
   return { buf: arena.finish().buf, count: items.length };
+}
+
+/**
+ * Whether an encoded template makes a token object (its CKA_TOKEN is true) rather than a session
+ * object (false, or absent: the standard's default). Read from the C bytes, so the execution
+ * layer can tell from a call's arguments alone; a value it cannot find in `buf` counts as a token
+ * object.
+ */
+export function makesTokenObject(buf: Uint8Array, count: number): boolean {
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const { type, pValue, ulValueLen } = CK_ATTRIBUTE.fields;
+  for (let i = 0; i < count && (i + 1) * CK_ATTRIBUTE.size <= bytes.length; i++) {
+    const slot = i * CK_ATTRIBUTE.size;
+    if (readULongNumber(bytes, slot + type.offset) !== Attribute.TOKEN) continue;
+    if (readULongNumber(bytes, slot + ulValueLen.offset) < 1) return true;
+    const at = readPointer(bytes, slot + pValue.offset) - addressOf(bytes);
+    return at < 0n || at >= BigInt(bytes.length) || bytes[Number(at)] !== 0;
+  }
+  return false;
 }
 
 /** Decodes one attribute's C bytes into its JavaScript value (nested templates are decoded by the reader). */

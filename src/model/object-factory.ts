@@ -27,9 +27,17 @@ function classFor(objectClass: number): ObjectClassCtor {
   return classes.get(objectClass) ?? PkcsObject;
 }
 
-/** Reads the summary of `handle` and wraps it in the class its `CKA_CLASS` calls for. */
-export async function objectFor(session: Session, handle: bigint): Promise<PkcsObject> {
-  const { objects, failure } = await objectsFor(session, [handle]);
+/**
+ * Reads the summary of `handle` and wraps it in the class its `CKA_CLASS` calls for. `objectClass`,
+ * when the caller knows it (the template of a created object names it), limits the read to what
+ * that class has.
+ */
+export async function objectFor(
+  session: Session,
+  handle: bigint,
+  objectClass?: unknown,
+): Promise<PkcsObject> {
+  const { objects, failure } = await objectsFor(session, [handle], objectClass);
   if (failure !== undefined) throw failure;
   return objects[0] as PkcsObject;
 }
@@ -69,10 +77,14 @@ export async function objectsFor(
  * destroyed (as far as the token lets us) before the error is thrown: a failed call leaves no
  * object behind, not even a stored one.
  */
-export async function adoptObjects(session: Session, handles: readonly bigint[]): Promise<PkcsObject[]> {
+export async function adoptObjects(
+  session: Session,
+  handles: readonly bigint[],
+  objectClass?: unknown,
+): Promise<PkcsObject[]> {
   try {
     const objects: PkcsObject[] = [];
-    for (const handle of handles) objects.push(await objectFor(session, handle));
+    for (const handle of handles) objects.push(await objectFor(session, handle, objectClass));
     return objects;
   } catch (error) {
     for (const object of handles) {
@@ -84,7 +96,11 @@ export async function adoptObjects(session: Session, handles: readonly bigint[])
   }
 }
 
-/** {@link adoptObjects} for one new object. */
-export async function adoptObject(session: Session, handle: bigint): Promise<PkcsObject> {
-  return (await adoptObjects(session, [handle]))[0] as PkcsObject;
+/** {@link adoptObjects} for one new object (of `objectClass`, when the caller knows it). */
+export async function adoptObject(
+  session: Session,
+  handle: bigint,
+  objectClass?: unknown,
+): Promise<PkcsObject> {
+  return (await adoptObjects(session, [handle], objectClass))[0] as PkcsObject;
 }

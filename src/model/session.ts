@@ -289,7 +289,7 @@ export class Session implements AsyncDisposable {
         return readULong(out, 0);
       }),
     );
-    return adoptObject(this, h);
+    return adoptObject(this, h, template[Attribute.CLASS]);
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   checkULong,
   decodeValue,
   encodeTemplate,
+  makesTokenObject,
   type AttributeValue,
   type Template,
 } from '../../src/core/template.js';
@@ -406,5 +407,36 @@ describe('errors name the attribute', () => {
     });
     assert.throws(() => checkULong(true, 'n'), TypeError);
     assert.throws(() => checkULong(-0.5, 'n'), RangeError);
+  });
+});
+
+describe('makesTokenObject', () => {
+  const made = (template: Template): boolean => {
+    const { buf, count } = encodeTemplate(template);
+    return makesTokenObject(buf, count);
+  };
+
+  test('CKA_TOKEN true is a token object; false or absent (the standard default) a session object', () => {
+    const data = { [Attribute.CLASS]: ObjectClass.DATA, [Attribute.LABEL]: 'x' };
+    assert.equal(made({ ...data, [Attribute.TOKEN]: true }), true);
+    assert.equal(made({ ...data, [Attribute.TOKEN]: false }), false);
+    assert.equal(made(data), false);
+    assert.equal(made({ [Attribute.TOKEN]: true }), true, 'CKA_TOKEN first');
+  });
+
+  test('a CKA_TOKEN whose value is not inside the buffer counts as a token object', () => {
+    const { buf, count } = encodeTemplate({ [Attribute.LABEL]: 'x', [Attribute.TOKEN]: false });
+    // The same CK_ATTRIBUTEs copied into another buffer: pValue now points outside it.
+    const copy = Buffer.from(buf);
+    assert.equal(makesTokenObject(copy, count), true);
+    // An empty CKA_TOKEN value cannot say false either (attributes are laid out in numeric order:
+    // CKA_TOKEN, 1, comes first).
+    assert.equal(readULong(buf, TYPE.offset), BigInt(Attribute.TOKEN));
+    assert.equal(makesTokenObject(buf, count), false, 'as encoded');
+    buf.fill(0, LEN.offset, LEN.offset + ULONG_SIZE);
+    assert.equal(makesTokenObject(buf, count), true);
+    // A count past the buffer's end stops at the end.
+    const label = encodeTemplate({ [Attribute.LABEL]: 'x' });
+    assert.equal(makesTokenObject(label.buf, 5), false);
   });
 });
