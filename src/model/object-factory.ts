@@ -2,7 +2,9 @@
  * Turning a handle into the right object class, from the attributes read when it was found.
  */
 import { Attribute, ObjectClass } from '../sys/constants.js';
+import { kindOf } from '../core/attribute-kinds.js';
 import { readAttributes } from '../core/attribute-read.js';
+import type { AttributeValue, Template } from '../core/template.js';
 import { shortBuffersHonoured } from '../core/short-buffers.js';
 import { PkcsObject, summaryNeeds, summaryOf, type Summary } from './objects.js';
 import { Certificate, Data, DomainParameters, PrivateKey, PublicKey, SecretKey } from './keys.js';
@@ -27,17 +29,9 @@ function classFor(objectClass: number): ObjectClassCtor {
   return classes.get(objectClass) ?? PkcsObject;
 }
 
-/**
- * Reads the summary of `handle` and wraps it in the class its `CKA_CLASS` calls for. `objectClass`,
- * when the caller knows it (the template of a created object names it), limits the read to what
- * that class has.
- */
-export async function objectFor(
-  session: Session,
-  handle: bigint,
-  objectClass?: unknown,
-): Promise<PkcsObject> {
-  const { objects, failure } = await objectsFor(session, [handle], objectClass);
+/** Reads the summary of `handle` and wraps it in the class its `CKA_CLASS` calls for. */
+export async function objectFor(session: Session, handle: bigint): Promise<PkcsObject> {
+  const { objects, failure } = await objectsFor(session, [handle]);
   if (failure !== undefined) throw failure;
   return objects[0] as PkcsObject;
 }
@@ -77,14 +71,10 @@ export async function objectsFor(
  * destroyed (as far as the token lets us) before the error is thrown: a failed call leaves no
  * object behind, not even a stored one.
  */
-export async function adoptObjects(
-  session: Session,
-  handles: readonly bigint[],
-  objectClass?: unknown,
-): Promise<PkcsObject[]> {
+export async function adoptObjects(session: Session, handles: readonly bigint[]): Promise<PkcsObject[]> {
   try {
     const objects: PkcsObject[] = [];
-    for (const handle of handles) objects.push(await objectFor(session, handle, objectClass));
+    for (const handle of handles) objects.push(await objectFor(session, handle));
     return objects;
   } catch (error) {
     for (const object of handles) {
@@ -96,11 +86,45 @@ export async function adoptObjects(
   }
 }
 
-/** {@link adoptObjects} for one new object (of `objectClass`, when the caller knows it). */
-export async function adoptObject(
+/** {@link adoptObjects} for one new object. */
+export async function adoptObject(session: Session, handle: bigint): Promise<PkcsObject> {
+  return (await adoptObjects(session, [handle]))[0] as PkcsObject;
+}
+
+/**
+ * The summary values a created object's template gives, in the form a read decodes them to (a
+ * number, a string, a boolean): the module made the object with exactly those. Values given in
+ * another form (a bigint class, a label as bytes) are left to be read.
+ */
+function givenIn(template: Template, types: readonly number[]): Map<number, AttributeValue> {
+  const given = new Map<number, AttributeValue>();
+  for (const type of types) {
+    const value = template[type];
+    const kind = kindOf(type);
+    if (
+      (kind === 'string' && typeof value === 'string') ||
+      (kind === 'bool' && typeof value === 'boolean') ||
+      (kind === 'ulong' && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+    )
+      given.set(type, value);
+  }
+  return given;
+}
+
+/**
+ * {@link adoptObject} for an object just created from `template`: when the template gives every
+ * attribute of its class's summary, the object is not read back (a data object made with a
+ * label: SoftHSM2 spends 10 µs of C on the creation and 6 µs more on the read); otherwise it is
+ * read as any adopted object.
+ */
+export async function adoptCreated(
   session: Session,
   handle: bigint,
-  objectClass?: unknown,
+  template: Template,
 ): Promise<PkcsObject> {
-  return (await adoptObjects(session, [handle], objectClass))[0] as PkcsObject;
+  const objectClass = template[Attribute.CLASS];
+  const summary = summaryOf(objectClass);
+  const given = typeof objectClass === 'number' ? givenIn(template, summary) : undefined;
+  if (given?.size !== summary.length) return adoptObject(session, handle);
+  return new (classFor(objectClass as number))(session, handle, given);
 }

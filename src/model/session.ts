@@ -26,7 +26,7 @@ import { createObjects } from './quirks.js';
 import { isOpenSession, sessionClosed } from './session-handles.js';
 import type { ModuleContext } from './context.js';
 import type { PkcsObject } from './objects.js';
-import { adoptObject, objectFor, objectsFor } from './object-factory.js';
+import { adoptCreated, objectFor, objectsFor } from './object-factory.js';
 import { withPin, type Pin } from './secret.js';
 import { searchTemplate, type KeyQuery } from './search.js';
 import type { Token } from './token.js';
@@ -289,7 +289,7 @@ export class Session implements AsyncDisposable {
         return readULong(out, 0);
       }),
     );
-    return adoptObject(this, h, template[Attribute.CLASS]);
+    return adoptCreated(this, h, template);
   }
 
   /**

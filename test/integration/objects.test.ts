@@ -111,6 +111,24 @@ describe('data objects', () => {
     }
   });
 
+  test('a created object whose template gives its summary is not read back; one that does not is', async () => {
+    let mark = log.mark();
+    const labelled = await session.createObject(runData('summary from the template', Uint8Array.of(1)));
+    assert.equal(log.since(mark, 'C_GetAttributeValue').length, 0, 'class and label came from the template');
+    assert.ok(labelled instanceof Data);
+    assert.equal(labelled.label, 'summary from the template');
+    assert.equal(await labelled.get(Attribute.LABEL), labelled.label, 'and are what the token holds');
+
+    const template: Template = { ...runData('', Uint8Array.of(2)) };
+    delete (template as Record<number, unknown>)[Attribute.LABEL];
+    mark = log.mark();
+    const unlabelled = await session.createObject(template);
+    assert.equal(log.since(mark, 'C_GetAttributeValue').length, 1, 'the label was read back');
+    assert.equal(unlabelled.label, await unlabelled.get(Attribute.LABEL));
+    await labelled.destroy();
+    await unlabelled.destroy();
+  });
+
   test('a token object persists across sessions and is destroyed', async (t) => {
     const label = `persistent-${run}`;
     const template = runData(label, Uint8Array.of(7), { [Attribute.TOKEN]: true });
