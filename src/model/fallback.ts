@@ -76,18 +76,17 @@ export function mechanismsToCheck(q: RouteQuestion): number[] {
  * the host for a private key or a mechanism node:crypto lacks).
  */
 export function chooseRoute(q: RouteQuestion, flags: ReadonlyMap<number, number> | undefined): Route {
-  const name = nameOf(Mechanism, q.mechanism);
   if (q.force === 'hash') {
     if (!hashPossible(q))
       throw new TypeError(
-        `options.fallback 'hash' needs a hash-then-sign mechanism to sign or verify with, not ${q.operation} with ${name}`,
+        `options.fallback 'hash' needs a hash-then-sign mechanism to sign or verify with, not ${q.operation} with ${nameOf(Mechanism, q.mechanism)}`,
       );
     return 'hash';
   }
   if (q.force === 'host') {
     if (!hostPossible(q))
       throw new TypeError(
-        `options.fallback 'host' needs a public key and an operation node:crypto can do, not ${q.operation} with ${name}`,
+        `options.fallback 'host' needs a public key and an operation node:crypto can do, not ${q.operation} with ${nameOf(Mechanism, q.mechanism)}`,
       );
     return 'host';
   }
