@@ -52,6 +52,11 @@ export interface StreamOptions extends OperationOptions {
    * at least each input chunk's size plus 64 bytes (the room pkcs11-ts offers an update); an
    * output that does not fit, a made IV, and a host-side result come in buffers of their own. It
    * must not overlap the input; a failed call leaves it zeroed.
+   *
+   * @example
+   * const output = new Uint8Array(64 * 1024 + 64);
+   * for await (const part of key.encrypt(fileStream, { mechanism: Mechanism.AES_CBC_PAD, mechanismParam: iv, output }))
+   *   await sink.write(Buffer.from(part)); // a copy: `output` is rewritten by the next chunk
    */
   readonly output?: Uint8Array;
 }
