@@ -133,7 +133,11 @@ class ModuleState {
   quickRunning = 0;
   /** Sessions of this module with a task running (model/session.ts tells, through the context). */
   busySessions = 0;
-  readonly costs = new Map<string, Cost>();
+  /**
+   * Per function, per mechanism (-1 for calls whose cost has no mechanism): numbers as keys, not
+   * a string built per call (building and hashing `C_Sign:4161` showed in the profile of a sign).
+   */
+  readonly costs = new Map<FunctionName, Map<number, Cost>>();
   /** The mechanism of each session's last Init, per Init function: what its data calls cost depends on. */
   readonly mechanisms = new Map<bigint, Map<FunctionName, number>>();
 
@@ -143,10 +147,9 @@ class ModuleState {
    * Init named).
    */
   cost(fn: FunctionName, init: FunctionName | null, args: readonly CArg[]): Cost {
-    let key: string = fn;
+    let mechanism: number | undefined;
     if (init !== null) {
       const session = args[0] as bigint;
-      let mechanism: number | undefined;
       if (fn === init) {
         const encoded = args[1];
         // The CK_MECHANISM starts with its type.
@@ -156,12 +159,14 @@ class ModuleState {
         if (!known) this.mechanisms.set(session, (known = new Map()));
         known.set(init, mechanism);
       } else mechanism = this.mechanisms.get(session)?.get(init);
-      key = `${fn}:${mechanism ?? -1}`;
     }
-    let c = this.costs.get(key);
+    let perMechanism = this.costs.get(fn);
+    if (!perMechanism) this.costs.set(fn, (perMechanism = new Map()));
+    const key = mechanism ?? -1;
+    let c = perMechanism.get(key);
     if (!c) {
       c = { quick: 0, inline: false, maxInput: 0, strikes: 0, clean: 0, barred: false };
-      this.costs.set(key, c);
+      perMechanism.set(key, c);
     }
     return c;
   }

@@ -109,12 +109,47 @@ async function init(scope: SessionScope, op: Operation, mechanism: Buffer): Prom
 const MAX_REMEMBERED_OUTPUT = 16 * 1024;
 /** How many sizes are remembered before starting over (one per function, mechanism and key). */
 const MAX_REMEMBERED = 4096;
-/** The largest output seen per function, mechanism and key (`C_Sign:4161:2`), up to MAX_REMEMBERED_OUTPUT. */
-const usualOutput = new Map<string, number>();
 
-function outputKey(fn: FunctionName, op: Operation): string {
-  return `${fn}:${mechanismOf(op.mechanism).mechanism}:${op.key ?? ''}`;
+/**
+ * The largest output seen per function, mechanism and key, up to MAX_REMEMBERED_OUTPUT. Nested
+ * maps keyed by the values themselves: a string key built per call (with the key handle's bigint
+ * in it) was a measurable part of a sign.
+ */
+class UsualOutputs {
+  readonly #sizes = new Map<FunctionName, Map<number, Map<bigint | null, number>>>();
+  #count = 0;
+
+  /** The sizes of `fn` with `op`'s mechanism, per key; made when `create`. */
+  #forKey(fn: FunctionName, op: Operation, create: boolean): Map<bigint | null, number> | undefined {
+    const mechanism = mechanismOf(op.mechanism).mechanism;
+    let perMechanism = this.#sizes.get(fn);
+    if (!perMechanism) {
+      if (!create) return undefined;
+      this.#sizes.set(fn, (perMechanism = new Map()));
+    }
+    let perKey = perMechanism.get(mechanism);
+    if (!perKey && create) perMechanism.set(mechanism, (perKey = new Map()));
+    return perKey;
+  }
+
+  get(fn: FunctionName, op: Operation): number {
+    return this.#forKey(fn, op, false)?.get(op.key) ?? 0;
+  }
+
+  /** Remembers `size` when it is the largest yet (starting over past MAX_REMEMBERED sizes). */
+  offer(fn: FunctionName, op: Operation, size: number): void {
+    if (size > MAX_REMEMBERED_OUTPUT || size <= this.get(fn, op)) return;
+    if (this.#count >= MAX_REMEMBERED) {
+      this.#sizes.clear();
+      this.#count = 0;
+    }
+    const perKey = this.#forKey(fn, op, true) as Map<bigint | null, number>;
+    if (!perKey.has(op.key)) this.#count++;
+    perKey.set(op.key, size);
+  }
 }
+
+const usualOutput = new UsualOutputs();
 
 /** Encryptions whose output is the modulus size, whatever the input: only a size seen before will do. */
 const RSA_ENCRYPTION: ReadonlySet<number> = new Set([
@@ -135,7 +170,7 @@ const RSA_ENCRYPTION: ReadonlySet<number> = new Set([
  * key and mechanism gave before.
  */
 function outputRoom(fn: FunctionName, op: Operation, input: number | undefined): number | undefined {
-  const seen = usualOutput.get(outputKey(fn, op)) ?? 0;
+  const seen = usualOutput.get(fn, op);
   let room = seen;
   if (fn === 'C_Decrypt' || fn === 'C_DecryptUpdate') room = input ?? 0;
   else if (fn === 'C_EncryptUpdate') room = (input ?? 0) + 64;
@@ -147,11 +182,7 @@ function outputRoom(fn: FunctionName, op: Operation, input: number | undefined):
 
 /** Remembers an output's size as the next {@link outputRoom} of this function, mechanism and key. */
 function remember(fn: FunctionName, op: Operation, output: Buffer): Buffer {
-  const key = outputKey(fn, op);
-  if (output.length <= MAX_REMEMBERED_OUTPUT && output.length > (usualOutput.get(key) ?? 0)) {
-    if (usualOutput.size >= MAX_REMEMBERED) usualOutput.clear();
-    usualOutput.set(key, output.length);
-  }
+  usualOutput.offer(fn, op, output.length);
   return output;
 }
 
