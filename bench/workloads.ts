@@ -135,6 +135,12 @@ export function objectLabel(n: number): string {
 }
 /** CKA_LABEL of the EC key the sign workload's extra sessions look up. */
 export const SIGN_KEY_LABEL = 'pkcs11-bench ec';
+/**
+ * Signs every driver makes before the timed sign runs (at most the run's own count). A few
+ * thousand: pkcs11-ts's deeper JavaScript takes that long to reach its steady speed (200 left it
+ * 10-20 % slower in the timed part; the peers were unchanged).
+ */
+export const SIGN_WARM_UP = 3000;
 /** Bytes every driver encrypts once before the timed aes run (JIT, threads and buffers warm). */
 export const AES_WARM_UP = 1024 * 1024;
 /** The AES-CBC IV of the aes workload (any fixed value; the C program uses the same). */

@@ -30,6 +30,7 @@ import {
 import {
   AES_IV,
   AES_WARM_UP,
+  SIGN_WARM_UP,
   ATTR_LABEL,
   FIND_APPLICATION,
   SIGN_KEY_LABEL,
@@ -110,7 +111,7 @@ await runDriver({
         return found.items(0).toType<PrivateKey>();
       });
       const job = (loop: number) => sign(opened[loop] as Session, 'ECDSA', keys[loop] as PrivateKey, digest);
-      await concurrently(Math.min(signs, 200), sessions, job);
+      await concurrently(Math.min(signs, SIGN_WARM_UP), sessions, job);
       await settle();
       const cpu = cpuClock();
       const ns = await concurrently(signs, sessions, job);

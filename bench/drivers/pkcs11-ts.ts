@@ -18,6 +18,7 @@ import {
 import {
   AES_IV,
   AES_WARM_UP,
+  SIGN_WARM_UP,
   ATTR_LABEL,
   FIND_APPLICATION,
   SIGN_KEY_LABEL,
@@ -87,7 +88,7 @@ await runDriver({
       );
       const sign = (loop: number) =>
         (keys[loop % sessions] as PrivateKey).sign(digest, { mechanism: Mechanism.ECDSA });
-      await concurrently(Math.min(signs, 200), sessions * depth, sign);
+      await concurrently(Math.min(signs, SIGN_WARM_UP), sessions * depth, sign);
       await settle();
       const cpu = cpuClock();
       const ns = await concurrently(signs, sessions * depth, sign);

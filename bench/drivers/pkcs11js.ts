@@ -20,6 +20,7 @@ import {
 import {
   AES_IV,
   AES_WARM_UP,
+  SIGN_WARM_UP,
   ATTR_LABEL,
   FIND_APPLICATION,
   SIGN_KEY_LABEL,
@@ -149,7 +150,7 @@ await runDriver({
         p11.C_SignInit(s, { mechanism: CKM_ECDSA }, keys[loop] as Handle);
         return p11.C_SignAsync(s, digest, Buffer.alloc(64));
       };
-      await concurrently(Math.min(signs, 200), sessions, sign);
+      await concurrently(Math.min(signs, SIGN_WARM_UP), sessions, sign);
       await settle();
       const cpu = cpuClock();
       const ns = await concurrently(signs, sessions, sign);
