@@ -129,6 +129,18 @@ export type Request =
 export const ATTR_LABEL = 'pkcs11-bench label';
 /** CKA_APPLICATION of the objects workload's data objects, which is what the search matches. */
 export const FIND_APPLICATION = 'pkcs11-bench find';
+/**
+ * Every implementation, the C program too, first creates this many objects under
+ * {@link WARM_UP_APPLICATION}, then finds them and reads their labels
+ * {@link OBJECTS_WARM_UP_SEARCHES} times, untimed: the JavaScript of a creation and of a search
+ * is then compiled (one search of 500 left V8 optimising the search path on its compiler threads
+ * during the timed one), and every token holds the same objects when the timed part starts.
+ */
+export const OBJECTS_WARM_UP = 500;
+/** Searches of the warm-up objects before the timed part. */
+export const OBJECTS_WARM_UP_SEARCHES = 10;
+/** CKA_APPLICATION of the warm-up objects. */
+export const WARM_UP_APPLICATION = 'pkcs11-bench warm-up';
 /** CKA_LABEL of the n-th data object of the objects workload. */
 export function objectLabel(n: number): string {
   return `object-${String(n).padStart(5, '0')}`;
