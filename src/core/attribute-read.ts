@@ -16,6 +16,7 @@ import {
   readPointer,
   readULong,
   readULongNumber,
+  writeAddress,
   writePointer,
   writeULong,
 } from '../sys/abi.js';
@@ -83,7 +84,8 @@ function buildArray(types: readonly number[], lengths: readonly number[]): Buffe
     const len = Math.max(lengths[i] ?? 0, 0);
     const slot = i * CK_ATTRIBUTE.size;
     writeULong(buf, slot + TYPE.offset, types[i] as number);
-    writePointer(buf, slot + PVALUE.offset, len > 0 ? base + BigInt(offsets[i] as number) : 0n);
+    if (len > 0) writeAddress(buf, slot + PVALUE.offset, base, offsets[i] as number);
+    else writePointer(buf, slot + PVALUE.offset, 0n);
     writeULong(buf, slot + LEN.offset, len);
   }
   return buf;

@@ -13,6 +13,7 @@ import {
   readPointer,
   readULong,
   readULongNumber,
+  writeAddress,
   writePointer,
   writeULong,
 } from '../sys/abi.js';
@@ -177,7 +178,9 @@ function writeArray(arena: Arena, items: [number, AttributeValue][], path: strin
     const slot = at + i * CK_ATTRIBUTE.size;
     arena.write((buf, base) => {
       writeULong(buf, slot + CK_ATTRIBUTE.fields.type.offset, type);
-      writePointer(buf, slot + CK_ATTRIBUTE.fields.pValue.offset, len === 0 ? 0n : base + BigInt(valueAt));
+      const pValue = slot + CK_ATTRIBUTE.fields.pValue.offset;
+      if (len === 0) writePointer(buf, pValue, 0n);
+      else writeAddress(buf, pValue, base, valueAt);
       writeULong(buf, slot + CK_ATTRIBUTE.fields.ulValueLen.offset, len);
     });
   });

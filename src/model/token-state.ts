@@ -16,11 +16,23 @@ import type { Token } from './token.js';
  */
 export class TokenMemory<T> {
   readonly #byModule = new WeakMap<ModuleContext, Map<string, T>>();
+  /**
+   * The answer of {@link of} per `Token` object, asked first: object creation asks on every call,
+   * and the slot/serial key (a bigint made a string) showed in its profile.
+   */
+  readonly #byToken = new WeakMap<Token, T>();
 
   constructor(private readonly make: (token: Token) => T) {}
 
   /** The memory of `token`, made now if this is the first question about it. */
   of(token: Token): T {
+    let known = this.#byToken.get(token);
+    if (known === undefined) this.#byToken.set(token, (known = this.#shared(token)));
+    return known;
+  }
+
+  /** The memory every `Token` of the same slot and serial number shares. */
+  #shared(token: Token): T {
     const context = token.slot.library.context;
     let tokens = this.#byModule.get(context);
     if (!tokens) {

@@ -16,6 +16,7 @@ import {
   readPointer,
   readULong,
   readULongNumber,
+  writeAddress,
   writePointer,
   writeULong,
   type FieldKind,
@@ -272,4 +273,17 @@ describe('CK_ULONG and pointer access', () => {
     for (let i = 0; i < 2000; i++) Buffer.alloc(64).fill(i);
     assert.equal(addressOf(buf), before);
   });
+});
+
+test('writeAddress writes base + offset, carrying into the upper half', () => {
+  const buf = Buffer.alloc(POINTER_SIZE);
+  for (const [base, offset] of [
+    [0x1000n, 24],
+    [0x7fff_ffff_fff0n, 0x20],
+    [0x1_ffff_fff8n, 16],
+    [0xffff_fff0n, 0x100],
+  ] as const) {
+    writeAddress(buf, 0, base, offset);
+    assert.equal(readPointer(buf, 0), base + BigInt(offset));
+  }
 });
