@@ -80,13 +80,14 @@ export function rss(): number {
 export const SETTLE_MS = 1000;
 
 /**
- * Pauses {@link SETTLE_MS} before the timed part of a workload, in every driver alike, so a
- * library that starts threads of its own is measured running, not starting; then collects garbage (with `--expose-gc`), so no driver pays for the set-up's garbage while
- * timed.
+ * Before the timed part of a workload, in every driver alike: collects garbage (with
+ * `--expose-gc`), so no driver pays for the set-up's garbage while timed, then pauses
+ * {@link SETTLE_MS}, so a library that starts threads of its own is measured running, not
+ * starting, and V8's own work after the collection is done before the clock starts.
  */
 export async function settle(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 }
 
 function env(name: string): string {

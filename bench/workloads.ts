@@ -153,8 +153,8 @@ export const SIGN_KEY_LABEL = 'pkcs11-bench ec';
  * 10-20 % slower in the timed part; the peers were unchanged).
  */
 export const SIGN_WARM_UP = 3000;
-/** Bytes every driver encrypts once before the timed aes run (JIT, threads and buffers warm). */
-export const AES_WARM_UP = 1024 * 1024;
+/** Bytes every driver encrypts once before the timed aes run (JIT, threads and buffers warm): 256 chunks. */
+export const AES_WARM_UP = 16 * 1024 * 1024;
 /** The AES-CBC IV of the aes workload (any fixed value; the C program uses the same). */
 export const AES_IV = new Uint8Array(16).fill(7);
 
