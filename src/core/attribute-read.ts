@@ -294,6 +294,8 @@ class FirstCallArray {
   constructor(
     readonly types: readonly number[],
     readonly rooms: readonly number[],
+    /** Where it waits when spare: its single type, or its shape key (see {@link shapeOf}). */
+    readonly shape: string | number,
   ) {
     this.buf = buildArray(types, rooms);
     const base = addressOf(this.buf);
@@ -329,24 +331,28 @@ const MAX_SPARES_PER_SHAPE = 4;
 /** The shape key of a types array last seen, by array (the summary read passes the same array each time). */
 const shapes = new WeakMap<readonly number[], { readonly learnt: number; readonly shape: string }>();
 
-/** Where spare arrays of this shape wait: one list per single type, else per shape key. */
-type Spares = { readonly list: FirstCallArray[] | undefined; readonly shape: string | number };
-
 /**
- * The spare list for `types` with `rooms`. `asked` is the caller's list: when `types` is all of
- * it, its shape key is built once per list, not on every read (the summary reads reuse one list).
+ * Where spare arrays for `types` with `rooms` wait: the single type itself, else a shape key.
+ * `asked` is the caller's list: when `types` is all of it, its shape key is built once per list,
+ * not on every read (the summary reads reuse one list).
  */
-function sparesFor(asked: readonly number[], types: readonly number[], rooms: readonly number[]): Spares {
-  if (types.length === 1) {
-    const type = types[0] as number;
-    return { list: spareSingles.get(type), shape: type };
-  }
+function shapeOf(
+  asked: readonly number[],
+  types: readonly number[],
+  rooms: readonly number[],
+): string | number {
+  if (types.length === 1) return types[0] as number;
   let known = types.length === asked.length ? shapes.get(asked) : undefined;
   if (known?.learnt !== learnt) {
     known = { learnt, shape: `${types.join(',')}/${rooms.join(',')}` };
     if (types.length === asked.length) shapes.set(asked, known);
   }
-  return { list: spareArrays.get(known.shape), shape: known.shape };
+  return known.shape;
+}
+
+/** The spare list of arrays of `shape`, if there is one. */
+function sparesOf(shape: string | number): FirstCallArray[] | undefined {
+  return typeof shape === 'number' ? spareSingles.get(shape) : spareArrays.get(shape);
 }
 
 /** A first-call array for `types` with `rooms`, reused when one of that shape is spare, armed for the call. */
@@ -354,19 +360,21 @@ function takeArray(
   asked: readonly number[],
   types: readonly number[],
   rooms: readonly number[],
-): [Spares, FirstCallArray] {
-  const spares = sparesFor(asked, types, rooms);
-  let array = spares.list?.pop();
+): FirstCallArray {
+  const shape = shapeOf(asked, types, rooms);
+  let array = sparesOf(shape)?.pop();
   // A single type's room grows as larger values are seen: an array laid out for less is dropped.
   if (array === undefined || (types.length === 1 && array.rooms[0] !== rooms[0]))
-    array = new FirstCallArray(types, rooms);
+    array = new FirstCallArray(types, rooms, shape);
   array.arm();
-  return [spares, array];
+  return array;
 }
 
-function returnArray({ list, shape }: Spares, array: FirstCallArray): void {
+/** Wipes `array` and keeps it for the next read of its shape (a few per shape, a bounded number of shapes). */
+function returnArray(array: FirstCallArray): void {
   array.wipe();
-  let spares = list;
+  const { shape } = array;
+  let spares = sparesOf(shape);
   if (!spares) {
     const owner: Map<string | number, FirstCallArray[]> =
       typeof shape === 'number' ? spareSingles : (spareArrays as Map<string | number, FirstCallArray[]>);
@@ -402,7 +410,7 @@ function firstCall(
     }
   }
   if (direct.length === 0) return { result, rest };
-  const [spares, array] = takeArray(types, direct, rooms);
+  const array = takeArray(types, direct, rooms);
   const { buf, offsets } = array;
   const settle = (rv: number): FirstRead => {
     try {
@@ -423,23 +431,23 @@ function firstCall(
       }
       return { result, rest };
     } finally {
-      returnArray(spares, array);
+      returnArray(array);
     }
   };
   let rv: number | Promise<number> | undefined;
   try {
     rv = call(buf, direct.length);
   } catch (error) {
-    returnArray(spares, array);
+    returnArray(array);
     throw error;
   }
   if (rv === undefined) {
-    returnArray(spares, array);
+    returnArray(array);
     return undefined;
   }
   if (typeof rv === 'number') return settle(rv);
   return rv.then(settle, (error: unknown) => {
-    returnArray(spares, array);
+    returnArray(array);
     throw error;
   });
 }
