@@ -123,7 +123,8 @@ describe('data objects', () => {
     delete (template as Record<number, unknown>)[Attribute.LABEL];
     mark = log.mark();
     const unlabelled = await session.createObject(template);
-    assert.equal(log.since(mark, 'C_GetAttributeValue').length, 1, 'the label was read back');
+    // One call, or a length query and the read on a module that overruns short buffers (NSS).
+    assert.ok(log.since(mark, 'C_GetAttributeValue').length >= 1, 'the label was read back');
     assert.equal(unlabelled.label, await unlabelled.get(Attribute.LABEL));
     await labelled.destroy();
     await unlabelled.destroy();
