@@ -103,7 +103,7 @@ export const STRIKES = 3;
 /** Quick inline runs in a row that wipe out one strike. */
 export const FORGIVE_AFTER = 256;
 /**
- * Inline work one turn of the event loop may do: past it, the next call goes to a worker thread,
+ * Inline work one turn of the event loop may do: past it, the next call waits for the next turn,
  * which lets timers and I/O in. Without it a loop of awaited inline calls, which resolve as
  * microtasks, would keep the event loop for as long as it runs.
  */
@@ -129,7 +129,7 @@ interface Cost {
 class ModuleState {
   /** Calls dispatched to worker threads that have not returned yet. */
   running = 0;
-  /** Of {@link running}, the calls that could have run inline (sent to a thread by the turn budget). */
+  /** Of {@link running}, the calls measured quick that took a thread anyway (several sessions at work). */
   quickRunning = 0;
   /** Sessions of this module with a task running (model/session.ts tells, through the context). */
   busySessions = 0;
