@@ -6,7 +6,7 @@ import { kindOf } from '../core/attribute-kinds.js';
 import { readAttributes } from '../core/attribute-read.js';
 import type { AttributeValue, Template } from '../core/template.js';
 import { shortBuffersHonoured } from '../core/short-buffers.js';
-import { PkcsObject, summaryNeeds, summaryOf, type Summary } from './objects.js';
+import { PkcsObject, summaryBesidesClass, summaryNeeds, summaryOf, type Summary } from './objects.js';
 import { Certificate, Data, DomainParameters, PrivateKey, PublicKey, SecretKey } from './keys.js';
 import type { Session } from './session.js';
 
@@ -47,14 +47,20 @@ export async function objectsFor(
   handles: readonly bigint[],
   objectClass?: unknown,
 ): Promise<{ objects: PkcsObject[]; failure?: unknown }> {
-  const summary = summaryOf(objectClass);
+  // A search that named the class finds only objects of that class: their class is not read.
+  const besides = summaryBesidesClass(objectClass);
+  const known = besides && (objectClass as number);
+  const summary = besides ?? summaryOf(objectClass);
+  const needs =
+    known === undefined ? summaryNeeds : (type: number, found: Summary) => summaryNeeds(type, found, known);
   return session.exclusive('C_GetAttributeValue', async ({ handle: h, invoke }) => {
     const objects: PkcsObject[] = [];
     try {
-      const known = shortBuffersHonoured(session.context.module, invoke, h, handles[0] as bigint);
-      const oneCall = typeof known === 'boolean' ? known : await known;
+      const honoured = shortBuffersHonoured(session.context.module, invoke, h, handles[0] as bigint);
+      const oneCall = typeof honoured === 'boolean' ? honoured : await honoured;
       for (const handle of handles) {
-        const values = await readAttributes(invoke, h, handle, summary, oneCall, summaryNeeds);
+        const values = await readAttributes(invoke, h, handle, summary, oneCall, needs);
+        if (known !== undefined) values.set(Attribute.CLASS, known);
         const Ctor = classFor(values.get(Attribute.CLASS) as number);
         objects.push(new Ctor(session, handle, values));
       }

@@ -66,8 +66,12 @@ const KNOWN_CLASSES: ReadonlySet<number> = new Set([
  * a second C call per object found, because a refused attribute and a value larger than its room
  * look alike in one call.
  */
-export function summaryNeeds(type: number, found: ReadonlyMap<number, AttributeValue | undefined>): boolean {
-  const objectClass = found.get(Attribute.CLASS);
+export function summaryNeeds(
+  type: number,
+  found: ReadonlyMap<number, AttributeValue | undefined>,
+  knownClass?: number,
+): boolean {
+  const objectClass = found.get(Attribute.CLASS) ?? knownClass;
   const has = HAS_ATTRIBUTE.get(type);
   if (typeof objectClass !== 'number' || !has || !KNOWN_CLASSES.has(objectClass)) return true;
   const keyType = found.get(Attribute.KEY_TYPE);
@@ -91,6 +95,22 @@ const SUMMARY_OF_CLASS: ReadonlyMap<number, readonly number[]> = new Map(
 /** The attributes to read of objects found by a search for `objectClass` (all of {@link SUMMARY} when unknown). */
 export function summaryOf(objectClass: unknown): readonly number[] {
   return (typeof objectClass === 'number' && SUMMARY_OF_CLASS.get(objectClass)) || SUMMARY;
+}
+
+/**
+ * {@link SUMMARY_OF_CLASS} without `CKA_CLASS`: what to read of an object whose class is already
+ * known (a search that named it finds only objects of that class).
+ */
+const REST_OF_CLASS: ReadonlyMap<number, readonly number[]> = new Map(
+  [...SUMMARY_OF_CLASS].map(([objectClass, types]) => [
+    objectClass,
+    types.filter((t) => t !== Attribute.CLASS),
+  ]),
+);
+
+/** {@link summaryOf} less `CKA_CLASS`, for a class it has a list for; undefined otherwise. */
+export function summaryBesidesClass(objectClass: unknown): readonly number[] | undefined {
+  return typeof objectClass === 'number' ? REST_OF_CLASS.get(objectClass) : undefined;
 }
 
 /** The attributes read when the object was found. */

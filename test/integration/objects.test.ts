@@ -130,6 +130,23 @@ describe('data objects', () => {
     await unlabelled.destroy();
   });
 
+  test('a search that names the class does not read the class of what it finds', async () => {
+    const made = await session.createObject(runData('class from the search', Uint8Array.of(3)));
+    const mark = log.mark();
+    const found = await findAll(session, {
+      [Attribute.CLASS]: ObjectClass.DATA,
+      [Attribute.LABEL]: 'class from the search',
+    });
+    assert.equal(found.length, 1);
+    assert.ok(found[0] instanceof Data);
+    assert.equal(found[0]?.objectClass, ObjectClass.DATA);
+    assert.equal(found[0]?.label, 'class from the search');
+    const reads = log.since(mark, 'C_GetAttributeValue');
+    assert.ok(reads.length >= 1, 'the summary was read');
+    for (const read of reads) assert.doesNotMatch(read.args.join(' '), /CKA_CLASS/);
+    await made.destroy();
+  });
+
   test('a token object persists across sessions and is destroyed', async (t) => {
     const label = `persistent-${run}`;
     const template = runData(label, Uint8Array.of(7), { [Attribute.TOKEN]: true });
