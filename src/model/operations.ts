@@ -9,6 +9,7 @@ import { Mechanism, ReturnValue } from '../sys/constants.js';
 import { Pkcs11Error, check } from '../core/errors.js';
 import { encodeMechanism, mechanismOf, type MechanismSpec } from '../core/mechanism.js';
 import { callWithOutput } from '../core/output.js';
+import { allocULong, readULongNumber, writeULong } from '../sys/abi.js';
 import { describeType } from '../core/template.js';
 import type { Session, SessionScope } from './session.js';
 import { endOperation, endUnused } from './unfinished.js';
@@ -217,10 +218,25 @@ export function runOneShot(
   sizeHint?: number,
 ): Promise<Buffer> {
   const mech = encodeMechanism(op.mechanism);
+  // Both calls at once when they may run inline now (not with a login between them); what they
+  // leave is finished below, in the session's turn taken in this same turn.
+  const room = sizeHint ?? outputRoom(op.fns.single, op, data.byteLength);
+  let started: StartedAtOnce | undefined;
+  try {
+    started = room !== undefined && !op.afterInit ? oneShotAtOnce(session, op, mech, data, room) : undefined;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (started?.output)
+    return Promise.resolve(
+      sizeHint === undefined ? remember(op.fns.single, op, started.output) : started.output,
+    );
   return session.exclusive(op.fns.init, async (scope) => {
-    await init(scope, op, mech);
+    if (started === undefined) await init(scope, op, mech);
     const args = [scope.handle, data, data.byteLength];
     try {
+      if (started?.rv !== undefined && started.rv !== ReturnValue.BUFFER_TOO_SMALL)
+        throw new Pkcs11Error(op.fns.single, started.rv);
       if (sizeHint !== undefined) return await callWithOutput(scope.invoke, op.fns.single, args, sizeHint);
       return await sizedCall(scope, op.fns.single, op, args, data.byteLength);
     } catch (error) {
@@ -228,6 +244,51 @@ export function runOneShot(
       // CKR_GENERAL_ERROR), and every later Init in the session would fail.
       return abandon(scope, op.fns, error);
     }
+  });
+}
+
+/**
+ * What {@link oneShotAtOnce} did: the output when both calls ran and it fitted; otherwise the
+ * operation is started (Init ran), and `rv` is the one-shot call's answer when it ran.
+ */
+interface StartedAtOnce {
+  readonly output?: Buffer;
+  readonly rv?: number;
+}
+
+/**
+ * Init and the one-shot call made at once on this thread, as `object.get()` makes its read
+ * (objects.ts): when the session is free and execution.ts lets the calls run inline now, a sign
+ * costs no queue turn and no promise per layer (an HMAC sign 17.5 µs against 18.4, an ECDSA sign
+ * 71.3 against 72.2: medians of 12 alternating rounds). Answers undefined, with nothing called,
+ * when the Init cannot run now; otherwise the operation has started, and what is left (a larger
+ * output, an error to end it with, a call that could not run now) the caller finishes under the
+ * session's queue, which it takes in this same turn so that nothing else reaches the session
+ * first. The output's buffer is the module's to fill: unread unless the call succeeded.
+ */
+function oneShotAtOnce(
+  session: Session,
+  op: Operation,
+  mech: Buffer,
+  data: Uint8Array,
+  room: number,
+): StartedAtOnce | undefined {
+  const { context } = session;
+  return session.now((handle) => {
+    const rv =
+      op.key === null
+        ? context.callNow(op.fns.init, handle, mech)
+        : context.callNow(op.fns.init, handle, mech, op.key);
+    if (rv === undefined) return undefined;
+    check(op.fns.init, rv);
+    const out = Buffer.allocUnsafeSlow(room);
+    const len = allocULong();
+    writeULong(len, 0, room);
+    const single = context.callNow(op.fns.single, handle, data, data.byteLength, out, len);
+    if (single !== ReturnValue.OK) return { rv: single };
+    const n = readULongNumber(len, 0);
+    if (n > room) return { rv: ReturnValue.GENERAL_ERROR };
+    return { output: out.fill(0, n).subarray(0, n) };
   });
 }
 

@@ -13,6 +13,7 @@ import {
   Attribute,
   KDF,
   KeyType,
+  Library,
   Mechanism,
   ObjectClass,
   Pkcs11Error,
@@ -27,7 +28,7 @@ import {
 } from '../../src/index.js';
 import { rejectsWithPkcs11 } from '../support/assertions.js';
 import { type TracedCall } from '../support/call-log.js';
-import { type FaultyToken, loadFaulty, prepareFaulty } from '../support/faulty.js';
+import { type FaultyModule, type FaultyToken, loadFaulty, prepareFaulty } from '../support/faulty.js';
 import { testEnv } from '../support/env.js';
 import { dataTemplate, objectRefused } from '../support/objects.js';
 import { collect } from '../support/streams.js';
@@ -883,6 +884,58 @@ describe('a slow module leaves the event loop free', () => {
       assert.ok(performance.now() - started >= 250);
       x.control.clear();
       assert.equal((await x.ec.privateKey.sign(DIGEST, { mechanism: Mechanism.ECDSA })).byteLength, 64);
+    },
+  );
+});
+
+describe('one-shot operations made at once on the main thread (model/operations.ts)', () => {
+  test(
+    'a signature too large for its room and a failing C_Sign, after signs made at once, are finished in turn',
+    { skip: unavailable([Mechanism.ECDSA]) },
+    async (t) => {
+      const x = fixture!;
+      // The same module without a trace: traced calls never run inline.
+      const lib = await Library.load((faulty as FaultyModule).path, { initReserved: env.initReserved });
+      let counting = true;
+      let turn = 0;
+      const tick = (): void => {
+        turn++;
+        if (counting) setImmediate(tick);
+      };
+      setImmediate(tick);
+      try {
+        const token = await lib.getToken({ tokenLabel: env.tokenLabel });
+        await using session = await token.open();
+        const key = (await session.getKey({
+          label: `ec-${run}`,
+          objectClass: ObjectClass.PRIVATE_KEY,
+        })) as PrivateKey;
+        const sign = (): Promise<Uint8Array> => key.sign(DIGEST, { mechanism: Mechanism.ECDSA });
+        const verified = async (signature: Uint8Array): Promise<void> =>
+          assert.ok(await x.ec.publicKey.verify(DIGEST, signature, { mechanism: Mechanism.ECDSA }));
+        // Signs until one is made within a turn: both calls at once, none on a thread.
+        let atOnce = false;
+        for (let i = 0; i < 3000 && !atOnce; i++) {
+          const before = turn;
+          await sign();
+          atOnce = turn === before;
+        }
+        if (!atOnce) return t.skip('no sign ran at once: this machine answered too slowly on threads');
+
+        x.control.set('toosmall C_Sign times=1');
+        await verified(await sign());
+        x.control.set('fail C_Sign 0x30 at=1');
+        await rejectsWithPkcs11(sign(), 'C_Sign', 'CKR_DEVICE_ERROR');
+        x.control.set('fail C_SignInit 0x30 at=1');
+        await rejectsWithPkcs11(sign(), 'C_SignInit', 'CKR_DEVICE_ERROR');
+        x.control.clear();
+        // The failed operations were ended: the session signs on.
+        await verified(await sign());
+      } finally {
+        counting = false;
+        x.control.clear();
+        await lib.finalize();
+      }
     },
   );
 });
