@@ -275,20 +275,27 @@ function oneShotAtOnce(
 ): StartedAtOnce | undefined {
   const { context } = session;
   return session.now((handle) => {
-    const rv =
-      op.key === null
-        ? context.callNow(op.fns.init, handle, mech)
-        : context.callNow(op.fns.init, handle, mech, op.key);
-    if (rv === undefined) return undefined;
-    check(op.fns.init, rv);
-    const out = Buffer.allocUnsafeSlow(room);
-    const len = allocULong();
-    writeULong(len, 0, room);
-    const single = context.callNow(op.fns.single, handle, data, data.byteLength, out, len);
-    if (single !== ReturnValue.OK) return { rv: single };
-    const n = readULongNumber(len, 0);
-    if (n > room) return { rv: ReturnValue.GENERAL_ERROR };
-    return { output: out.fill(0, n).subarray(0, n) };
+    // A task of this session like any other while it runs: with another session at work, the
+    // one-shot call goes to a thread (execution.ts), and this one is finished in turn.
+    context.sessionBusy(1);
+    try {
+      const rv =
+        op.key === null
+          ? context.callNow(op.fns.init, handle, mech)
+          : context.callNow(op.fns.init, handle, mech, op.key);
+      if (rv === undefined) return undefined;
+      check(op.fns.init, rv);
+      const out = Buffer.allocUnsafeSlow(room);
+      const len = allocULong();
+      writeULong(len, 0, room);
+      const single = context.callNow(op.fns.single, handle, data, data.byteLength, out, len);
+      if (single !== ReturnValue.OK) return { rv: single };
+      const n = readULongNumber(len, 0);
+      if (n > room) return { rv: ReturnValue.GENERAL_ERROR };
+      return { output: out.fill(0, n).subarray(0, n) };
+    } finally {
+      context.sessionBusy(-1);
+    }
   });
 }
 
