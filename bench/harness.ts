@@ -7,7 +7,15 @@
  * token's environment, once per workload and round, so implementations never share a process
  * (each one initialises the module its own way).
  */
-import type { Measurement, Request, Workload } from './workloads.js';
+import {
+  FIND_APPLICATION,
+  OBJECTS_WARM_UP,
+  OBJECTS_WARM_UP_SEARCHES,
+  WARM_UP_APPLICATION,
+  type Measurement,
+  type Request,
+  type Workload,
+} from './workloads.js';
 
 /** Where the module and token are, from the environment bench/run.ts sets. */
 export interface BenchEnv {
@@ -133,4 +141,35 @@ export async function concurrently(
     }),
   );
   return since(start);
+}
+
+/**
+ * The objects workload, the same sequence for every driver: warm-up objects of their own searched
+ * {@link OBJECTS_WARM_UP_SEARCHES} times, then `count` objects created (timed), the garbage
+ * collected, then one search of them with every label read (timed). `create(application, n)`
+ * makes n public session data objects; `find(application)` answers their labels.
+ */
+export async function objectsWorkload(
+  count: number,
+  create: (application: string, n: number) => unknown,
+  find: (application: string) => readonly string[] | Promise<readonly string[]>,
+): Promise<Extract<Measurement, { workload: 'objects' }>> {
+  const findAll = async (application: string, n: number): Promise<void> => {
+    const labels = await find(application);
+    if (labels.length !== n) throw new Error(`found ${labels.length} objects, expected ${n}`);
+  };
+  await create(WARM_UP_APPLICATION, OBJECTS_WARM_UP);
+  for (let i = 0; i < OBJECTS_WARM_UP_SEARCHES; i++) await findAll(WARM_UP_APPLICATION, OBJECTS_WARM_UP);
+  await settle();
+  let start = clock();
+  await create(FIND_APPLICATION, count);
+  const createNs = since(start);
+  // The creations' garbage is collected now, not during the search (a figure of its own).
+  await settle();
+  const cpu = cpuClock();
+  start = clock();
+  await findAll(FIND_APPLICATION, count);
+  const findNs = since(start);
+  const findCpuNs = cpuClock() - cpu;
+  return { workload: 'objects', count, createNs, findNs, findCpuNs };
 }

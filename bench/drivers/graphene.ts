@@ -19,6 +19,7 @@ import {
   clock,
   cpuClock,
   idleDelay,
+  objectsWorkload,
   concurrently,
   rss,
   runDriver,
@@ -32,10 +33,6 @@ import {
   AES_WARM_UP,
   SIGN_WARM_UP,
   ATTR_LABEL,
-  FIND_APPLICATION,
-  OBJECTS_WARM_UP,
-  OBJECTS_WARM_UP_SEARCHES,
-  WARM_UP_APPLICATION,
   SIGN_KEY_LABEL,
   aesChunk,
   objectLabel,
@@ -124,39 +121,28 @@ await runDriver({
     }),
 
   objects: ({ count }, env) =>
-    withSession(env, async (session) => {
-      const createAll = (application: string, n: number): void => {
-        for (let i = 0; i < n; i++) {
-          session.create({
-            class: ObjectClass.DATA,
-            token: false,
-            private: false,
-            application,
-            label: objectLabel(i),
-          });
-        }
-      };
-      const findAll = (application: string, n: number): void => {
-        const found = session.find({ class: ObjectClass.DATA, application });
-        const labels: string[] = [];
-        for (let i = 0; i < found.length; i++) labels.push(found.items(i).getAttribute('label') as string);
-        if (labels.length !== n) throw new Error(`found ${labels.length} objects, expected ${n}`);
-      };
-      createAll(WARM_UP_APPLICATION, OBJECTS_WARM_UP);
-      for (let i = 0; i < OBJECTS_WARM_UP_SEARCHES; i++) findAll(WARM_UP_APPLICATION, OBJECTS_WARM_UP);
-      await settle();
-      let start = clock();
-      createAll(FIND_APPLICATION, count);
-      const createNs = since(start);
-      // The creations' garbage is collected now, not during the search (a figure of its own).
-      await settle();
-      const cpu = cpuClock();
-      start = clock();
-      findAll(FIND_APPLICATION, count);
-      const findNs = since(start);
-      const findCpuNs = cpuClock() - cpu;
-      return { workload: 'objects', count, createNs, findNs, findCpuNs };
-    }),
+    withSession(env, (session) =>
+      objectsWorkload(
+        count,
+        (application, n) => {
+          for (let i = 0; i < n; i++) {
+            session.create({
+              class: ObjectClass.DATA,
+              token: false,
+              private: false,
+              application,
+              label: objectLabel(i),
+            });
+          }
+        },
+        (application) => {
+          const found = session.find({ class: ObjectClass.DATA, application });
+          const labels: string[] = [];
+          for (let i = 0; i < found.length; i++) labels.push(found.items(i).getAttribute('label') as string);
+          return labels;
+        },
+      ),
+    ),
 
   aes: ({ bytes, chunk }, env) =>
     withSession(env, async (session) => {

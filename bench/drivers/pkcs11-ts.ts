@@ -7,6 +7,7 @@ import {
   clock,
   cpuClock,
   idleDelay,
+  objectsWorkload,
   concurrently,
   rss,
   runDriver,
@@ -20,10 +21,6 @@ import {
   AES_WARM_UP,
   SIGN_WARM_UP,
   ATTR_LABEL,
-  FIND_APPLICATION,
-  OBJECTS_WARM_UP,
-  OBJECTS_WARM_UP_SEARCHES,
-  WARM_UP_APPLICATION,
   SIGN_KEY_LABEL,
   aesChunk,
   objectLabel,
@@ -101,43 +98,32 @@ await runDriver({
     }),
 
   objects: ({ count }, env) =>
-    withSession(env, async (session) => {
-      const createAll = async (application: string, n: number): Promise<void> => {
-        for (let i = 0; i < n; i++) {
-          await session.createObject({
+    withSession(env, (session) =>
+      objectsWorkload(
+        count,
+        async (application, n) => {
+          for (let i = 0; i < n; i++) {
+            await session.createObject({
+              [Attribute.CLASS]: ObjectClass.DATA,
+              [Attribute.TOKEN]: false,
+              [Attribute.PRIVATE]: false,
+              [Attribute.APPLICATION]: application,
+              [Attribute.LABEL]: objectLabel(i),
+            });
+          }
+        },
+        async (application) => {
+          const labels: string[] = [];
+          for await (const object of session.getObjects({
             [Attribute.CLASS]: ObjectClass.DATA,
-            [Attribute.TOKEN]: false,
-            [Attribute.PRIVATE]: false,
             [Attribute.APPLICATION]: application,
-            [Attribute.LABEL]: objectLabel(i),
-          });
-        }
-      };
-      const findAll = async (application: string, n: number): Promise<void> => {
-        const labels: string[] = [];
-        for await (const object of session.getObjects({
-          [Attribute.CLASS]: ObjectClass.DATA,
-          [Attribute.APPLICATION]: application,
-        })) {
-          labels.push(object.label);
-        }
-        if (labels.length !== n) throw new Error(`found ${labels.length} objects, expected ${n}`);
-      };
-      await createAll(WARM_UP_APPLICATION, OBJECTS_WARM_UP);
-      for (let i = 0; i < OBJECTS_WARM_UP_SEARCHES; i++) await findAll(WARM_UP_APPLICATION, OBJECTS_WARM_UP);
-      await settle();
-      let start = clock();
-      await createAll(FIND_APPLICATION, count);
-      const createNs = since(start);
-      // The creations' garbage is collected now, not during the search (a figure of its own).
-      await settle();
-      const cpu = cpuClock();
-      start = clock();
-      await findAll(FIND_APPLICATION, count);
-      const findNs = since(start);
-      const findCpuNs = cpuClock() - cpu;
-      return { workload: 'objects', count, createNs, findNs, findCpuNs };
-    }),
+          })) {
+            labels.push(object.label);
+          }
+          return labels;
+        },
+      ),
+    ),
 
   aes: ({ bytes, chunk }, env) =>
     withSession(env, async (session) => {

@@ -9,6 +9,7 @@ import {
   clock,
   cpuClock,
   idleDelay,
+  objectsWorkload,
   concurrently,
   rss,
   runDriver,
@@ -22,10 +23,6 @@ import {
   AES_WARM_UP,
   SIGN_WARM_UP,
   ATTR_LABEL,
-  FIND_APPLICATION,
-  OBJECTS_WARM_UP,
-  OBJECTS_WARM_UP_SEARCHES,
-  WARM_UP_APPLICATION,
   SIGN_KEY_LABEL,
   aesChunk,
   objectLabel,
@@ -163,43 +160,27 @@ await runDriver({
     }),
 
   objects: ({ count }, env) =>
-    withSession(env, async ({ p11, session }) => {
-      const createAll = (application: string, n: number): void => {
-        for (let i = 0; i < n; i++) {
-          p11.C_CreateObject(session, [
+    withSession(env, ({ p11, session }) =>
+      objectsWorkload(
+        count,
+        (application, n) => {
+          for (let i = 0; i < n; i++) {
+            p11.C_CreateObject(session, [
+              { type: CKA_CLASS, value: CKO_DATA },
+              { type: CKA_TOKEN, value: false },
+              { type: CKA_PRIVATE, value: false },
+              { type: CKA_APPLICATION, value: application },
+              { type: CKA_LABEL, value: objectLabel(i) },
+            ]);
+          }
+        },
+        (application) =>
+          find(p11, session, [
             { type: CKA_CLASS, value: CKO_DATA },
-            { type: CKA_TOKEN, value: false },
-            { type: CKA_PRIVATE, value: false },
             { type: CKA_APPLICATION, value: application },
-            { type: CKA_LABEL, value: objectLabel(i) },
-          ]);
-        }
-      };
-      const findAll = (application: string, n: number): void => {
-        const handles = find(p11, session, [
-          { type: CKA_CLASS, value: CKO_DATA },
-          { type: CKA_APPLICATION, value: application },
-        ]);
-        const labels = handles.map((h) =>
-          String(p11.C_GetAttributeValue(session, h, [{ type: CKA_LABEL }])[0]?.value),
-        );
-        if (labels.length !== n) throw new Error(`found ${labels.length} objects, expected ${n}`);
-      };
-      createAll(WARM_UP_APPLICATION, OBJECTS_WARM_UP);
-      for (let i = 0; i < OBJECTS_WARM_UP_SEARCHES; i++) findAll(WARM_UP_APPLICATION, OBJECTS_WARM_UP);
-      await settle();
-      let start = clock();
-      createAll(FIND_APPLICATION, count);
-      const createNs = since(start);
-      // The creations' garbage is collected now, not during the search (a figure of its own).
-      await settle();
-      const cpu = cpuClock();
-      start = clock();
-      findAll(FIND_APPLICATION, count);
-      const findNs = since(start);
-      const findCpuNs = cpuClock() - cpu;
-      return { workload: 'objects', count, createNs, findNs, findCpuNs };
-    }),
+          ]).map((h) => String(p11.C_GetAttributeValue(session, h, [{ type: CKA_LABEL }])[0]?.value)),
+      ),
+    ),
 
   aes: ({ bytes, chunk }, env) =>
     withSession(env, async ({ p11, session }) => {
