@@ -84,8 +84,31 @@ async function fill(
     check(fn, rv);
     if (out === null || len > out.length)
       throw new Pkcs11Error(fn, ReturnValue.GENERAL_ERROR, 'module wrote past the buffer');
-    // What the module did not write is zeroed, so the output's memory holds nothing older.
-    return out.fill(0, len).subarray(0, len);
+    return written(out, len);
   }
   throw new Pkcs11Error(fn, ReturnValue.BUFFER_TOO_SMALL, `still too small after ${MAX_RESIZES} resizes`);
+}
+
+/** The `len` bytes the module wrote; the rest of `out` is zeroed, so its memory holds nothing older. */
+function written(out: Buffer, len: number): Buffer {
+  return out.fill(0, len).subarray(0, len);
+}
+
+/**
+ * One call with an output buffer of `room` bytes, made synchronously by `call(pOut, pulOutLen)`
+ * (the at-once paths of the model): the bytes written when it answers CKR_OK and they fit;
+ * otherwise its CK_RV (CKR_GENERAL_ERROR when the module claims more than the room), or undefined
+ * when it could not run now. The buffer of a call that did not succeed is dropped unread.
+ */
+export function outputNow(
+  call: (out: Buffer, lenBuf: Buffer) => number | undefined,
+  room: number,
+): Buffer | number | undefined {
+  const out = outputBuffer(room, undefined);
+  const lenBuf = allocULong();
+  writeULong(lenBuf, 0, room);
+  const rv = call(out, lenBuf);
+  if (rv !== ReturnValue.OK) return rv;
+  const len = readULongNumber(lenBuf, 0);
+  return len > room ? ReturnValue.GENERAL_ERROR : written(out, len);
 }

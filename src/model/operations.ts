@@ -8,8 +8,7 @@ import type { FunctionName } from '../sys/functions.js';
 import { Mechanism, ReturnValue } from '../sys/constants.js';
 import { Pkcs11Error, check } from '../core/errors.js';
 import { encodeMechanism, mechanismOf, type MechanismSpec } from '../core/mechanism.js';
-import { callWithOutput } from '../core/output.js';
-import { allocULong, readULongNumber, writeULong } from '../sys/abi.js';
+import { callWithOutput, outputNow } from '../core/output.js';
 import { describeType } from '../core/template.js';
 import type { Session, SessionScope } from './session.js';
 import { endOperation, endUnused } from './unfinished.js';
@@ -285,14 +284,11 @@ function oneShotAtOnce(
           : context.callNow(op.fns.init, handle, mech, op.key);
       if (rv === undefined) return undefined;
       check(op.fns.init, rv);
-      const out = Buffer.allocUnsafeSlow(room);
-      const len = allocULong();
-      writeULong(len, 0, room);
-      const single = context.callNow(op.fns.single, handle, data, data.byteLength, out, len);
-      if (single !== ReturnValue.OK) return { rv: single };
-      const n = readULongNumber(len, 0);
-      if (n > room) return { rv: ReturnValue.GENERAL_ERROR };
-      return { output: out.fill(0, n).subarray(0, n) };
+      const single = outputNow(
+        (out, len) => context.callNow(op.fns.single, handle, data, data.byteLength, out, len),
+        room,
+      );
+      return typeof single === 'object' ? { output: single } : { rv: single };
     } finally {
       context.sessionBusy(-1);
     }
