@@ -1,7 +1,7 @@
 /**
  * `CK_MECHANISM` encoding: the struct and its parameter in one buffer.
  */
-import { layout, writePointer, writeULong } from '../sys/abi.js';
+import { layout, writeAddress, writeULong } from '../sys/abi.js';
 import { Arena } from './arena.js';
 import { encodeParameter, type MechanismParameter } from './params.js';
 import { checkParameter } from './required-params.js';
@@ -63,7 +63,7 @@ function encode(mechanism: number, parameter: MechanismParameter | undefined): B
   arena.write((buf, base) => {
     writeULong(buf, at + CK_MECHANISM.fields.mechanism.offset, mechanism);
     if (param && param[1] > 0) {
-      writePointer(buf, at + CK_MECHANISM.fields.pParameter.offset, base + BigInt(param[0]));
+      writeAddress(buf, at + CK_MECHANISM.fields.pParameter.offset, base, param[0]);
       writeULong(buf, at + CK_MECHANISM.fields.ulParameterLen.offset, param[1]);
     }
   });

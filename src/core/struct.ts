@@ -2,7 +2,7 @@
  * Writing a C struct laid out by `layout()` into an arena, with the bytes its pointer members
  * point to placed in the same arena. Mechanism parameter structs are all built this way.
  */
-import { writePointer, writeULong, type FieldKind, type StructLayout } from '../sys/abi.js';
+import { writeAddress, writeULong, type FieldKind, type StructLayout } from '../sys/abi.js';
 import { Arena } from './arena.js';
 
 /**
@@ -37,7 +37,7 @@ function writeField(arena: Arena, offset: number, kind: FieldKind, size: number,
           ? arena.bytes(value)
           : -1
         : (value as { at: number }).at;
-    if (target >= 0) arena.write((buf, base) => writePointer(buf, offset, base + BigInt(target)));
+    if (target >= 0) arena.write((buf, base) => writeAddress(buf, offset, base, target));
     return;
   }
   if (kind === 'ulong') {
