@@ -88,14 +88,15 @@ export interface Operation {
   readonly afterInit?: (scope: SessionScope) => Promise<void>;
 }
 
-/** Starts an operation: `C_xxxInit(session, mechanism, key)` (digest has no key), then `afterInit`. */
+/** The arguments of `C_xxxInit`: session, mechanism, and the key (digest has none). */
+function initArgs(op: Operation, session: bigint, mechanism: Buffer): CArg[] {
+  return op.key === null ? [session, mechanism] : [session, mechanism, op.key];
+}
+
+/** Starts an operation: `C_xxxInit(session, mechanism, key)`, then `afterInit`. */
 async function init(scope: SessionScope, op: Operation, mechanism: Buffer): Promise<void> {
-  const { fns, key } = op;
-  const rv =
-    key === null
-      ? await scope.invoke(fns.init, scope.handle, mechanism)
-      : await scope.invoke(fns.init, scope.handle, mechanism, key);
-  check(fns.init, rv);
+  const { fns } = op;
+  check(fns.init, await scope.invoke(fns.init, ...initArgs(op, scope.handle, mechanism)));
   try {
     await op.afterInit?.(scope);
   } catch (error) {
@@ -278,10 +279,7 @@ function oneShotAtOnce(
     // one-shot call goes to a thread (execution.ts), and this one is finished in turn.
     context.sessionBusy(1);
     try {
-      const rv =
-        op.key === null
-          ? context.callNow(op.fns.init, handle, mech)
-          : context.callNow(op.fns.init, handle, mech, op.key);
+      const rv = context.callNow(op.fns.init, ...initArgs(op, handle, mech));
       if (rv === undefined) return undefined;
       check(op.fns.init, rv);
       const single = outputNow(
