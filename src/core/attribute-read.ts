@@ -36,7 +36,7 @@ const PARTIAL = new Set<number>([ReturnValue.ATTRIBUTE_SENSITIVE, ReturnValue.AT
 /** Room given to a variable-length value the first time its attribute is read. */
 export const DEFAULT_ROOM = 256;
 /** The most room the first call offers one value; larger values always take the two-call path. */
-const MAX_ROOM = 8192;
+export const MAX_ROOM = 8192;
 /** The largest value seen per attribute type (up to MAX_ROOM): the room the first call offers next time. */
 const usualSize = new Map<number, number>();
 

@@ -9,6 +9,8 @@ import {
   ULONG_MAX,
   ULONG_SIZE,
   addressOf,
+  allocBuffer,
+  allocShared,
   layout,
   readPointer,
   readULong,
@@ -19,7 +21,6 @@ import {
 } from '../sys/abi.js';
 import { Attribute } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
-import { Arena } from './arena.js';
 import { kindOf, type AttributeKind } from './attribute-kinds.js';
 
 /** Any value an attribute can hold; see {@link AttributeKind} for which shape each attribute takes. */
@@ -81,8 +82,8 @@ function attributeKey(key: string): number {
   return type;
 }
 
-/** The defined entries of a template; `what` names it in errors (`template`, or the nested attribute). */
-function entries(template: Template, what: string): [number, AttributeValue][] {
+/** Throws unless `template` is an object keyed by attribute numbers; `what` names it in errors. */
+function checkTemplate(template: Template, what: string): void {
   if (
     template === null ||
     typeof template !== 'object' ||
@@ -94,11 +95,6 @@ function entries(template: Template, what: string): [number, AttributeValue][] {
       `${what} must be an object keyed by attribute numbers, got ${describeType(template)}`,
     );
   }
-  const out: [number, AttributeValue][] = [];
-  for (const [key, value] of Object.entries(template)) {
-    if (value !== undefined) out.push([attributeKey(key), value as AttributeValue]);
-  }
-  return out;
 }
 
 /** {@link ULONG_MAX} as a number, for the quick check of a `CK_ULONG` given as one. */
@@ -109,82 +105,180 @@ function pad2(n: number): string {
 }
 
 /**
- * Turns one value into its C bytes, or, for nested templates, reserves and writes a nested array.
- * `path` names the template holding it in errors (`template`, `template[CKA_WRAP_TEMPLATE]`).
+ * One attribute of a template being encoded, checked and given its place: `value` is what
+ * {@link writeValue} copies (a string, the bytes, a validated number, a nested {@link Planned}).
  */
-function encodeValue(
-  arena: Arena,
+interface Slot {
+  readonly type: number;
+  readonly kind: AttributeKind;
+  readonly value: unknown;
+  /** `ulValueLen`; 0 also means `pValue` is NULL. */
+  readonly len: number;
+  /** Where the value's bytes start in the buffer. */
+  readonly at: number;
+}
+
+/** A `CK_ATTRIBUTE` array placed in the buffer being laid out: where it starts, and its slots. */
+interface Planned {
+  readonly at: number;
+  readonly slots: Slot[];
+}
+
+/**
+ * Encoding is done in two passes over the template: {@link planArray} checks every value and
+ * gives it its offset, then {@link writeArray} writes straight into the one buffer allocated for
+ * the lot. No intermediate buffer per value and no closure per write: object creation spent
+ * about half of its JavaScript in an encoder that made both (docs/benchmarks.md).
+ */
+class Layout {
+  size = 0;
+  /** A byte-string value was placed: it may be key material (CKA_VALUE, a vendor attribute). */
+  holdsBytes = false;
+
+  /** Reserves `size` bytes aligned to `align` and returns their offset. */
+  take(size: number, align: number): number {
+    const at = Math.ceil(this.size / align) * align;
+    this.size = at + size;
+    return at;
+  }
+}
+
+/** Checks and places a CK_ATTRIBUTE array for `template`, then its values in order after it. */
+function planArray(layout: Layout, template: Template, path: string): Planned {
+  checkTemplate(template, path);
+  const keys = Object.keys(template);
+  let count = 0;
+  for (const key of keys) if (template[key as unknown as number] !== undefined) count++;
+  const at = layout.take(count * CK_ATTRIBUTE.size, CK_ATTRIBUTE.align);
+  const slots: Slot[] = [];
+  for (const key of keys) {
+    const value = template[key as unknown as number];
+    if (value === undefined) continue;
+    const type = attributeKey(key);
+    slots.push(planValue(layout, type, kindOf(type), value, path));
+  }
+  return { at, slots };
+}
+
+/** Reserves `len` bytes aligned to `align` for a value (none for an empty one) and makes its slot. */
+function place(
+  layout: Layout,
+  type: number,
+  kind: AttributeKind,
+  value: unknown,
+  len: number,
+  align = 1,
+): Slot {
+  return { type, kind, value, len, at: len === 0 ? 0 : layout.take(len, align) };
+}
+
+/**
+ * The name of attribute `type` of the template `path` in messages (`template[CKA_LABEL]`). The
+ * name is looked up only when a message needs it: a lookup per attribute cost a template of five
+ * attributes about 1 µs.
+ */
+function where(path: string, type: number): string {
+  return `${path}[${attributeName(type)}]`;
+}
+
+/**
+ * Checks one value and reserves its bytes. `path` names the template holding it in errors
+ * (`template`, `template[CKA_WRAP_TEMPLATE]`).
+ */
+function planValue(
+  layout: Layout,
   type: number,
   kind: AttributeKind,
   value: AttributeValue,
   path: string,
-): [number, number] {
-  // The attribute's name is looked up only for a message: a lookup per attribute cost a template
-  // of five attributes about 1 µs.
-  const what = (): string => `${path}[${attributeName(type)}]`;
+): Slot {
   switch (kind) {
     case 'bool':
       if (typeof value !== 'boolean')
-        throw new TypeError(`${what()} must be a boolean, got ${describeType(value)}`);
-      return [arena.bytes(Uint8Array.of(value ? 1 : 0)), 1];
+        throw new TypeError(`${where(path, type)} must be a boolean, got ${describeType(value)}`);
+      return place(layout, type, kind, value, 1);
     case 'ulong': {
       const v =
         typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= ULONG_MAX_NUMBER
           ? value
-          : checkULong(value, what());
-      const bytes = Buffer.alloc(ULONG_SIZE);
-      writeULong(bytes, 0, v);
-      return [arena.bytes(bytes, ULONG_SIZE), ULONG_SIZE];
+          : checkULong(value, where(path, type));
+      return place(layout, type, kind, v, ULONG_SIZE, ULONG_SIZE);
     }
-    case 'string': {
+    case 'string':
       if (typeof value !== 'string')
-        throw new TypeError(`${what()} must be a string, got ${describeType(value)}`);
-      const bytes = Buffer.from(value, 'utf8');
-      return [arena.bytes(bytes), bytes.length];
-    }
+        throw new TypeError(`${where(path, type)} must be a string, got ${describeType(value)}`);
+      return place(layout, type, kind, value, Buffer.byteLength(value, 'utf8'));
     case 'date': {
-      if (value === null) return [0, 0];
+      if (value === null) return place(layout, type, kind, null, 0);
       if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-        throw new TypeError(`${what()} must be a valid Date or null, got ${describeType(value)}`);
+        throw new TypeError(`${where(path, type)} must be a valid Date or null, got ${describeType(value)}`);
       }
       const year = value.getUTCFullYear();
-      if (year < 0 || year > 9999) throw new RangeError(`${what()} must be within years 0000..9999`);
+      if (year < 0 || year > 9999)
+        throw new RangeError(`${where(path, type)} must be within years 0000..9999`);
       const text = `${String(year).padStart(4, '0')}${pad2(value.getUTCMonth() + 1)}${pad2(value.getUTCDate())}`;
-      return [arena.bytes(Buffer.from(text, 'latin1')), 8];
+      return place(layout, type, kind, text, 8);
     }
     case 'bytes':
       if (!(value instanceof Uint8Array))
-        throw new TypeError(`${what()} must be a Uint8Array, got ${describeType(value)}`);
-      return [arena.bytes(value), value.byteLength];
+        throw new TypeError(`${where(path, type)} must be a Uint8Array, got ${describeType(value)}`);
+      if (value.byteLength > 0) layout.holdsBytes = true;
+      return place(layout, type, kind, value, value.byteLength);
     case 'mechanisms': {
       if (!Array.isArray(value))
-        throw new TypeError(`${what()} must be an array of mechanisms, got ${describeType(value)}`);
-      const bytes = Buffer.alloc(value.length * ULONG_SIZE);
-      value.forEach((m, i) => writeULong(bytes, i * ULONG_SIZE, checkULong(m, `${what()}[${i}]`)));
-      return [arena.bytes(bytes, ULONG_SIZE), bytes.length];
+        throw new TypeError(
+          `${where(path, type)} must be an array of mechanisms, got ${describeType(value)}`,
+        );
+      const checked = value.map((m, i) => checkULong(m, `${where(path, type)}[${i}]`));
+      return place(layout, type, kind, checked, checked.length * ULONG_SIZE, ULONG_SIZE);
     }
     case 'template': {
-      const nested = entries(value as Template, what());
-      return [writeArray(arena, nested, what()), nested.length * CK_ATTRIBUTE.size];
+      const nested = planArray(layout, value as Template, where(path, type));
+      return { type, kind, value: nested, len: nested.slots.length * CK_ATTRIBUTE.size, at: nested.at };
     }
   }
 }
 
-/** Reserves and fills a CK_ATTRIBUTE array for `items`; returns its offset in the arena. */
-function writeArray(arena: Arena, items: [number, AttributeValue][], path: string): number {
-  const at = arena.reserve(items.length * CK_ATTRIBUTE.size, CK_ATTRIBUTE.align);
-  items.forEach(([type, value], i) => {
-    const [valueAt, len] = encodeValue(arena, type, kindOf(type), value, path);
-    const slot = at + i * CK_ATTRIBUTE.size;
-    arena.write((buf, base) => {
-      writeULong(buf, slot + CK_ATTRIBUTE.fields.type.offset, type);
-      const pValue = slot + CK_ATTRIBUTE.fields.pValue.offset;
-      if (len === 0) writePointer(buf, pValue, 0n);
-      else writeAddress(buf, pValue, base, valueAt);
-      writeULong(buf, slot + CK_ATTRIBUTE.fields.ulValueLen.offset, len);
-    });
-  });
-  return at;
+/** Writes a planned CK_ATTRIBUTE array and its values into `buf`, whose address is `base`. */
+function writeArray(buf: Buffer, base: bigint, planned: Planned): void {
+  const { type: typeField, pValue, ulValueLen } = CK_ATTRIBUTE.fields;
+  for (let i = 0; i < planned.slots.length; i++) {
+    const slot = planned.slots[i] as Slot;
+    const at = planned.at + i * CK_ATTRIBUTE.size;
+    writeULong(buf, at + typeField.offset, slot.type);
+    if (slot.len === 0) writePointer(buf, at + pValue.offset, 0n);
+    else writeAddress(buf, at + pValue.offset, base, slot.at);
+    writeULong(buf, at + ulValueLen.offset, slot.len);
+    if (slot.len > 0) writeValue(buf, base, slot);
+  }
+}
+
+/** Writes one planned value at its place. */
+function writeValue(buf: Buffer, base: bigint, slot: Slot): void {
+  const { value, at } = slot;
+  switch (slot.kind) {
+    case 'bool':
+      buf[at] = value ? 1 : 0;
+      return;
+    case 'ulong':
+      writeULong(buf, at, value as number | bigint);
+      return;
+    case 'string':
+      buf.write(value as string, at, slot.len, 'utf8');
+      return;
+    case 'date':
+      buf.write(value as string, at, 8, 'latin1');
+      return;
+    case 'bytes':
+      buf.set(value as Uint8Array, at);
+      return;
+    case 'mechanisms':
+      (value as (number | bigint)[]).forEach((m, i) => writeULong(buf, at + i * ULONG_SIZE, m));
+      return;
+    case 'template':
+      writeArray(buf, base, value as Planned);
+      return;
+  }
 }
 
 /** An encoded template: pass `buf` where C expects `CK_ATTRIBUTE_PTR` and `count` as `ulCount`. Keep `buf` referenced for the call. */
@@ -195,13 +289,17 @@ export interface EncodedTemplate {
 
 /**
  * Encodes a template into one buffer: the CK_ATTRIBUTE array at offset 0, values after it.
- * Throws TypeError/RangeError naming the attribute when a value has the wrong shape.
+ * Throws TypeError/RangeError naming the attribute when a value has the wrong shape. A template
+ * of flags, numbers, labels and dates (a search, a data object, most key templates) is cut from
+ * Node's buffer pool; one with byte strings, which may be secret, gets memory of its own.
  */
 export function encodeTemplate(template: Template): EncodedTemplate {
-  const items = entries(template, 'template');
-  const arena = new Arena();
-  writeArray(arena, items, 'template');
-  return { buf: arena.finish().buf, count: items.length };
+  const layout = new Layout();
+  const planned = planArray(layout, template, 'template');
+  const size = Math.max(layout.size, 1);
+  const buf = layout.holdsBytes ? allocBuffer(size) : allocShared(size);
+  writeArray(buf, addressOf(buf), planned);
+  return { buf, count: planned.slots.length };
 }
 
 /**
@@ -211,7 +309,7 @@ export function encodeTemplate(template: Template): EncodedTemplate {
  * object.
  */
 export function makesTokenObject(buf: Uint8Array, count: number): boolean {
-  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const { type, pValue, ulValueLen } = CK_ATTRIBUTE.fields;
   for (let i = 0; i < count && (i + 1) * CK_ATTRIBUTE.size <= bytes.length; i++) {
     const slot = i * CK_ATTRIBUTE.size;

@@ -3,7 +3,7 @@
  */
 import { Attribute, ObjectClass } from '../sys/constants.js';
 import { kindOf } from '../core/attribute-kinds.js';
-import { readAttributes } from '../core/attribute-read.js';
+import { readAttributes, readNow, readRest } from '../core/attribute-read.js';
 import type { AttributeValue, Template } from '../core/template.js';
 import { shortBuffersHonoured } from '../core/short-buffers.js';
 import { PkcsObject, summaryBesidesClass, summaryNeeds, summaryOf, type Summary } from './objects.js';
@@ -58,8 +58,18 @@ export async function objectsFor(
     try {
       const honoured = shortBuffersHonoured(session.context.module, invoke, h, handles[0] as bigint);
       const oneCall = typeof honoured === 'boolean' ? honoured : await honoured;
+      const { context } = session;
       for (const handle of handles) {
-        const values = await readAttributes(invoke, h, handle, summary, oneCall, needs);
+        // The first call made at once when it may run inline now: no promise per object.
+        const first = oneCall
+          ? readNow((buf, count) => context.callNow('C_GetAttributeValue', h, handle, buf, count), summary)
+          : undefined;
+        const values =
+          first === undefined
+            ? await readAttributes(invoke, h, handle, summary, oneCall, needs)
+            : first.rest.length === 0
+              ? first.result
+              : await readRest(invoke, h, handle, first, needs);
         if (known !== undefined) values.set(Attribute.CLASS, known);
         const Ctor = classFor(values.get(Attribute.CLASS) as number);
         objects.push(new Ctor(session, handle, values));

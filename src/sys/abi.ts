@@ -121,13 +121,32 @@ export function readULongNumber(buf: Buffer, offset: number): number {
 /** The largest upper half of a 64-bit value that is still a safe integer (2^53 - 1 >> 32). */
 const HIGH_SAFE = 0x1fffff;
 
+/**
+ * Writes `value` (0 <= value < 2^32, checked by the caller) as 4 little-endian bytes at `at`,
+ * which must leave room for them. Four byte stores instead of `Buffer.writeUInt32LE`, whose
+ * argument checks cost template encoding about 25 ns per `CK_ULONG` (docs/benchmarks.md).
+ */
+function put32(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = value;
+  buf[at + 1] = value >>> 8;
+  buf[at + 2] = value >>> 16;
+  buf[at + 3] = value >>> 24;
+}
+
+/** Throws unless `size` bytes at `at` lie within `buf`: byte stores past the end would be dropped silently. */
+function checkRoom(buf: Uint8Array, at: number, size: number): void {
+  if (!(at >= 0 && at + size <= buf.length))
+    throw new RangeError(`offset ${at} leaves no room for ${size} bytes in a buffer of ${buf.length}`);
+}
+
 /** Writes a `CK_ULONG`; the value must already be validated as 0 <= v <= ULONG_MAX. */
 export function writeULong(buf: Buffer, offset: number, value: number | bigint): void {
   if (ULONG_SIZE === 4) buf.writeUInt32LE(Number(value), offset);
   else if (typeof value === 'number') {
     // A safe integer (validated by the caller): its two halves, without the cost of a bigint.
-    buf.writeUInt32LE(value % 2 ** 32, offset);
-    buf.writeUInt32LE(Math.floor(value / 2 ** 32), offset + 4);
+    checkRoom(buf, offset, 8);
+    put32(buf, offset, value % 2 ** 32);
+    put32(buf, offset + 4, Math.floor(value / 2 ** 32));
   } else buf.writeBigUInt64LE(value, offset);
 }
 
@@ -159,8 +178,9 @@ export function writeAddress(buf: Buffer, at: number, base: bigint, offset: numb
     baseHigh = Number(base >> 32n);
   }
   const low = baseLow + offset;
-  buf.writeUInt32LE(low % 2 ** 32, at);
-  buf.writeUInt32LE(baseHigh + Math.floor(low / 2 ** 32), at + 4);
+  checkRoom(buf, at, 8);
+  put32(buf, at, low % 2 ** 32);
+  put32(buf, at + 4, baseHigh + Math.floor(low / 2 ** 32));
 }
 
 /** Reads a raw address. */
@@ -178,14 +198,19 @@ export function addressOf(buf: Uint8Array): bigint {
 }
 
 /**
- * A zeroed `CK_ULONG` for C to write a count, length or handle into. Cut from Node's shared buffer
- * pool (whose memory lives outside the V8 heap, so the address stays fixed while C holds it)
- * instead of an ArrayBuffer of its own: output calls take one each, and an ArrayBuffer per call
- * cost a sign about as much as its JavaScript (docs/benchmarks.md). Never for secrets: a pool's
- * other views can reach it.
+ * A zeroed buffer cut from Node's shared buffer pool (whose memory lives outside the V8 heap, so
+ * the address stays fixed while C holds it) instead of an ArrayBuffer of its own, which costs
+ * about 1 µs to allocate: output calls take a length each, and an ArrayBuffer per call cost a
+ * sign about as much as its JavaScript (docs/benchmarks.md). Never for secrets: a pool's other
+ * views can reach it.
  */
+export function allocShared(size: number): Buffer {
+  return Buffer.allocUnsafe(size).fill(0);
+}
+
+/** A zeroed `CK_ULONG` for C to write a count, length or handle into ({@link allocShared}). */
 export function allocULong(): Buffer {
-  return Buffer.allocUnsafe(ULONG_SIZE).fill(0);
+  return allocShared(ULONG_SIZE);
 }
 
 /**

@@ -13,18 +13,34 @@ import {
   KeyType,
   Mechanism,
   ObjectClass,
+  Pkcs11Error,
   type PrivateKey,
   type PublicKey,
 } from '../../src/index.js';
-import { DEFAULT_ROOM } from '../../src/core/attribute-read.js';
+import { DEFAULT_ROOM, MAX_ROOM } from '../../src/core/attribute-read.js';
 import { cannotImport } from '../support/key-capabilities.js';
 import { importSecretKey } from '../support/keys.js';
-import { dataTemplate } from '../support/objects.js';
+import { dataTemplate, findAll } from '../support/objects.js';
 import { chunked, collect } from '../support/streams.js';
 import { missing, openFixture } from '../support/token.js';
 
 const { session, mechanisms, close } = await openFixture();
 after(close);
+
+/**
+ * Turns of the event loop, counted by an immediate that renews itself until `stop()`: a call
+ * answered in the same turn ran inline (a thread's answer always comes in a later turn).
+ */
+function turnCounter(): { readonly turn: () => number; readonly stop: () => void } {
+  let turn = 0;
+  let counting = true;
+  const count = (): void => {
+    turn++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  return { turn: () => turn, stop: () => (counting = false) };
+}
 
 describe('attribute reads', () => {
   test('get() made at once on this thread still reads a large value whole, and a missing one as undefined', async () => {
@@ -128,25 +144,68 @@ describe(
   },
 );
 
+describe('objects made and found at once', () => {
+  test('creations made at once keep their place behind queued work, and a search reads long labels whole', async (t) => {
+    const application = `execution: at once ${randomBytes(4).toString('hex')}`;
+    // Every seventh label is longer than a first call ever offers (it learns sizes up to
+    // MAX_ROOM): the search's at-once read must finish those the standard way.
+    const labelOf = (i: number): string => (i % 7 === 0 ? `long ${i} ${'x'.repeat(MAX_ROOM)}` : `short ${i}`);
+    const turns = turnCounter();
+    let sameTurn = 0;
+    for (let i = 0; i < 300; i++) {
+      const before = turns.turn();
+      await session.createObject(
+        dataTemplate(labelOf(i), Buffer.from([i & 0xff]), { [Attribute.APPLICATION]: application }),
+      );
+      if (turns.turn() === before) sameTurn++;
+    }
+    turns.stop();
+    // A search started first holds the session: a creation asked for meanwhile waits behind it,
+    // so the search does not see it, and the next one does.
+    const earlier = findAll(session, { [Attribute.APPLICATION]: application });
+    const late = await session.createObject(
+      dataTemplate('late', Buffer.from('z'), { [Attribute.APPLICATION]: application }),
+    );
+    assert.equal((await earlier).length, 300, 'the search started before the creation');
+    const found = await findAll(session, {
+      [Attribute.CLASS]: ObjectClass.DATA,
+      [Attribute.APPLICATION]: application,
+    });
+    assert.deepEqual(
+      found.map((o) => o.label).sort(),
+      [...Array.from({ length: 300 }, (_, i) => labelOf(i)), 'late'].sort(),
+    );
+    assert.ok(found.some((o) => o.handle === late.handle));
+    for (const object of found) await object.destroy();
+    if (sameTurn === 0)
+      t.skip('no creation ran inline: this machine answered too slowly on threads for them to qualify');
+  });
+
+  test('a creation refused at once (no CKA_CLASS) throws a Pkcs11Error naming C_CreateObject, and the session goes on', async () => {
+    for (let i = 0; i < 30; i++)
+      await (await session.createObject(dataTemplate('execution: warm', Buffer.from('w')))).destroy();
+    await assert.rejects(
+      session.createObject({ [Attribute.TOKEN]: false, [Attribute.LABEL]: 'execution: refused' }),
+      (e: unknown) => e instanceof Pkcs11Error && e.fn === 'C_CreateObject',
+    );
+    assert.equal((await findAll(session, { [Attribute.LABEL]: 'execution: refused' })).length, 0);
+    const after = await session.createObject(dataTemplate('execution: after refusal', Buffer.from('a')));
+    assert.equal(await after.get(Attribute.LABEL), 'execution: after refusal');
+    await after.destroy();
+  });
+});
+
 describe('the event loop between inline calls', () => {
   test('a loop of awaited reads run inline still lets a timer fire', async (t) => {
     const object = await session.createObject(dataTemplate('execution: turns', Buffer.from('x')));
-    // Turns of the event loop, counted by an immediate that renews itself: reads answered in the
-    // same turn ran inline (a thread's answer always comes in a later turn).
-    let turn = 0;
-    let counting = true;
-    const count = (): void => {
-      turn++;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
+    const turns = turnCounter();
     // Reads until the module has been measured cheap at them and one runs inline (a busy machine
     // can make a thread's answers slow for a while).
     let warmed = false;
     for (let i = 0; i < 5000 && !warmed; i++) {
-      const before = turn;
+      const before = turns.turn();
       await object.get(Attribute.LABEL);
-      warmed = turn === before;
+      warmed = turns.turn() === before;
     }
     let fired = false;
     const timer = setTimeout(() => (fired = true), 1);
@@ -156,12 +215,12 @@ describe('the event loop between inline calls', () => {
     // Awaited inline reads resolve as microtasks, which would never let the timer in; the turn
     // budget of execution.ts makes a call wait for the next turn every few milliseconds.
     while (!fired && performance.now() - started < 2000) {
-      const before = turn;
+      const before = turns.turn();
       await object.get(Attribute.LABEL);
-      if (turn === before) inlineReads++;
+      if (turns.turn() === before) inlineReads++;
       reads++;
     }
-    counting = false;
+    turns.stop();
     clearTimeout(timer);
     await object.destroy();
     if (!warmed || inlineReads === 0) {

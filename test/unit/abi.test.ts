@@ -287,3 +287,12 @@ test('writeAddress writes base + offset, carrying into the upper half', () => {
     assert.equal(readPointer(buf, 0), base + BigInt(offset));
   }
 });
+
+test('writeULong and writeAddress refuse an offset without room for the value', () => {
+  const buf = Buffer.alloc(ULONG_SIZE + 3);
+  assert.throws(() => writeULong(buf, 4, 1), RangeError);
+  assert.throws(() => writeULong(buf, -1, 1), RangeError);
+  assert.throws(() => writeAddress(Buffer.alloc(POINTER_SIZE + 3), 4, 0x1000n, 8), RangeError);
+  writeULong(buf, 3, 0x0102);
+  assert.equal(readULong(buf, 3), 0x0102n, 'the last room that fits');
+});

@@ -440,3 +440,29 @@ describe('makesTokenObject', () => {
     assert.equal(makesTokenObject(label.buf, 5), false);
   });
 });
+
+describe('where an encoded template lives', () => {
+  test('one holding byte strings (key material, perhaps) has memory of its own', () => {
+    const { buf } = encodeTemplate({
+      [Attribute.CLASS]: ObjectClass.SECRET_KEY,
+      [Attribute.VALUE]: Buffer.alloc(32, 7),
+    });
+    assert.equal(buf.byteOffset, 0);
+    assert.equal(buf.buffer.byteLength, buf.byteLength, 'no other view reaches its bytes');
+  });
+
+  test('one of flags, numbers, text and dates is cut from the shared pool', () => {
+    const { buf } = encodeTemplate({
+      [Attribute.CLASS]: ObjectClass.DATA,
+      [Attribute.TOKEN]: false,
+      [Attribute.LABEL]: 'pooled',
+      [Attribute.START_DATE]: new Date(Date.UTC(2026, 10, 30)),
+      [Attribute.ID]: new Uint8Array(0),
+    });
+    assert.ok(buf.buffer.byteLength > buf.byteLength, 'a slice of a larger pool');
+    assert.ok(
+      buf.subarray(5 * CK_ATTRIBUTE.size).some((b) => b !== 0),
+      'values written after the array',
+    );
+  });
+});
