@@ -6,7 +6,7 @@
  */
 import { ObjectClass } from '../sys/constants.js';
 import type { MechanismParameter } from '../core/params.js';
-import { checkULong } from '../core/template.js';
+import { checkULong, describeType } from '../core/template.js';
 import { mechanismTable } from './capabilities.js';
 import { defaultMechanism, type KeyOperation } from './defaults.js';
 import { chooseRoute, mechanismsToCheck, type Route, type RouteQuestion } from './fallback.js';
@@ -98,6 +98,17 @@ function checkOptions(options: OperationOptions): void {
   if (options.fallback !== undefined && options.allowFallback === false) {
     throw new TypeError('options.fallback forces a fallback that options.allowFallback: false forbids');
   }
+}
+
+/**
+ * `options.output` of a stream, checked: absent, or a Uint8Array. Kept apart from
+ * {@link checkOptions}, which one-shot calls run too, where `output` does not apply.
+ */
+export function streamOutput(options: StreamOptions): Uint8Array | undefined {
+  const { output } = options;
+  if (output !== undefined && !(output instanceof Uint8Array))
+    throw new TypeError(`options.output must be a Uint8Array, got ${describeType(output)}`);
+  return output;
 }
 
 /** The route for `question`, asking the token's (cached) mechanism table only when it matters. */

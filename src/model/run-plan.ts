@@ -8,7 +8,6 @@ import { Attribute, ObjectClass, UserType } from '../sys/constants.js';
 import { NotSupportedError, check } from '../core/errors.js';
 import { encodeMechanism, mechanismOf, type MechanismSpec } from '../core/mechanism.js';
 import { callWithOutput } from '../core/output.js';
-import { describeType } from '../core/template.js';
 import type { KeyOperation } from './defaults.js';
 import { digestInfo, hostDigest } from './hashes.js';
 import { hostCanDo, hostEncrypt, hostPublicKey, hostVerify } from './host-crypto.js';
@@ -24,7 +23,7 @@ import {
   type Operation,
   type OperationFunctions,
 } from './operations.js';
-import { planOperation, type OperationOptions, type Plan, type StreamOptions } from './plan.js';
+import { planOperation, streamOutput, type OperationOptions, type Plan, type StreamOptions } from './plan.js';
 import { createObjects, deriveWithPointQuirk } from './quirks.js';
 import { withPin } from './secret.js';
 import type { SessionScope } from './session.js';
@@ -127,9 +126,7 @@ export async function* runStreamed(
   data: DataStream,
   options: StreamOptions,
 ): AsyncGenerator<Uint8Array> {
-  const { output } = options;
-  if (output !== undefined && !(output instanceof Uint8Array))
-    throw new TypeError(`options.output must be a Uint8Array, got ${describeType(output)}`);
+  const output = streamOutput(options);
   const plan = await planOperation(key, kind, options);
   if (plan.route === 'host') {
     yield hostEncrypt(await hostPublicKey(key), plan.mechanism, plan.parameter, await collectBytes(data));
