@@ -252,8 +252,9 @@ export function inlineNow(
   fn: FunctionName,
   args: CArg[],
 ): number | undefined {
-  const judged = judge(stateOf(module), mode, fn, args);
-  const rv = judged && tryInline(module, fn, args, judged);
+  const state = stateOf(module);
+  const judged = judge(state, mode, fn, args);
+  const rv = judged && tryInline(state, module.functions, fn, args, judged);
   return rv === NEXT_TURN ? undefined : rv;
 }
 
@@ -286,12 +287,12 @@ function nextTurn(): Promise<void> {
  * must take a thread, {@link NEXT_TURN} when only the turn's budget stops it.
  */
 function tryInline(
-  module: LoadedModule,
+  state: ModuleState,
+  table: FunctionTable,
   fn: FunctionName,
   args: CArg[],
   judged: Judged,
 ): number | typeof NEXT_TURN | undefined {
-  const state = stateOf(module);
   const { cost, init, eligible } = judged;
   if (!eligible) return undefined;
   // Only quick calls of ours may be inside the module (never one that may hold a lock for long).
@@ -302,7 +303,7 @@ function tryInline(
   const now = performance.now();
   // The turn has done its share: the call waits for the next one.
   if (turnSpent(now) > TURN_BUDGET_MS) return NEXT_TURN;
-  return inline(module.functions, fn, args, cost, now);
+  return inline(table, fn, args, cost, now);
 }
 
 /**
@@ -324,7 +325,7 @@ export function dispatch(
   if (judged === undefined) return onWorker(table, state, fn, args, undefined, false);
   let rv: number | typeof NEXT_TURN | undefined;
   try {
-    rv = tryInline(module, fn, args, judged);
+    rv = tryInline(state, table, fn, args, judged);
   } catch (e) {
     return Promise.reject(e);
   }

@@ -286,15 +286,13 @@ export class Session implements AsyncDisposable {
       const out = allocULong();
       // Made at once when the session is free and the call may run inline now (a session object
       // on a module where creation is measured quick): no queue turn, no promise per layer.
-      const rv = this.now((handle) => this.#ctx.callNow('C_CreateObject', handle, t.buf, t.count, out));
-      if (rv !== undefined) {
-        check('C_CreateObject', rv);
-        return readULong(out, 0);
-      }
-      return this.exclusive('C_CreateObject', async ({ handle, invoke }) => {
-        check('C_CreateObject', await invoke('C_CreateObject', handle, t.buf, t.count, out));
-        return readULong(out, 0);
-      });
+      const rv =
+        this.now((handle) => this.#ctx.callNow('C_CreateObject', handle, t.buf, t.count, out)) ??
+        (await this.exclusive('C_CreateObject', ({ handle, invoke }) =>
+          invoke('C_CreateObject', handle, t.buf, t.count, out),
+        ));
+      check('C_CreateObject', rv);
+      return readULong(out, 0);
     });
     return adoptCreated(this, h, template);
   }

@@ -133,10 +133,16 @@ function put32(buf: Uint8Array, at: number, value: number): void {
   buf[at + 3] = value >>> 24;
 }
 
-/** Throws unless `size` bytes at `at` lie within `buf`: byte stores past the end would be dropped silently. */
-function checkRoom(buf: Uint8Array, at: number, size: number): void {
-  if (!(at >= 0 && at + size <= buf.length))
-    throw new RangeError(`offset ${at} leaves no room for ${size} bytes in a buffer of ${buf.length}`);
+/**
+ * Writes the 64-bit value `high * 2^32 + low` (each half below 2^32) as 8 little-endian bytes at
+ * `at`; a RangeError unless they lie within `buf` (byte stores past the end would be dropped
+ * silently).
+ */
+function put64(buf: Uint8Array, at: number, low: number, high: number): void {
+  if (!(at >= 0 && at + 8 <= buf.length))
+    throw new RangeError(`offset ${at} leaves no room for 8 bytes in a buffer of ${buf.length}`);
+  put32(buf, at, low);
+  put32(buf, at + 4, high);
 }
 
 /** Writes a `CK_ULONG`; the value must already be validated as 0 <= v <= ULONG_MAX. */
@@ -144,9 +150,7 @@ export function writeULong(buf: Buffer, offset: number, value: number | bigint):
   if (ULONG_SIZE === 4) buf.writeUInt32LE(Number(value), offset);
   else if (typeof value === 'number') {
     // A safe integer (validated by the caller): its two halves, without the cost of a bigint.
-    checkRoom(buf, offset, 8);
-    put32(buf, offset, value % 2 ** 32);
-    put32(buf, offset + 4, Math.floor(value / 2 ** 32));
+    put64(buf, offset, value % 2 ** 32, Math.floor(value / 2 ** 32));
   } else buf.writeBigUInt64LE(value, offset);
 }
 
@@ -178,9 +182,7 @@ export function writeAddress(buf: Buffer, at: number, base: bigint, offset: numb
     baseHigh = Number(base >> 32n);
   }
   const low = baseLow + offset;
-  checkRoom(buf, at, 8);
-  put32(buf, at, low % 2 ** 32);
-  put32(buf, at + 4, baseHigh + Math.floor(low / 2 ** 32));
+  put64(buf, at, low % 2 ** 32, baseHigh + Math.floor(low / 2 ** 32));
 }
 
 /** Reads a raw address. */

@@ -22,25 +22,11 @@ import { cannotImport } from '../support/key-capabilities.js';
 import { importSecretKey } from '../support/keys.js';
 import { dataTemplate, findAll } from '../support/objects.js';
 import { chunked, collect } from '../support/streams.js';
+import { turnCounter } from '../support/turns.js';
 import { missing, openFixture } from '../support/token.js';
 
 const { session, mechanisms, close } = await openFixture();
 after(close);
-
-/**
- * Turns of the event loop, counted by an immediate that renews itself until `stop()`: a call
- * answered in the same turn ran inline (a thread's answer always comes in a later turn).
- */
-function turnCounter(): { readonly turn: () => number; readonly stop: () => void } {
-  let turn = 0;
-  let counting = true;
-  const count = (): void => {
-    turn++;
-    if (counting) setImmediate(count);
-  };
-  setImmediate(count);
-  return { turn: () => turn, stop: () => (counting = false) };
-}
 
 describe('attribute reads', () => {
   test('get() made at once on this thread still reads a large value whole, and a missing one as undefined', async () => {

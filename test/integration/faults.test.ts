@@ -32,6 +32,7 @@ import { type FaultyModule, type FaultyToken, loadFaulty, prepareFaulty } from '
 import { testEnv } from '../support/env.js';
 import { dataTemplate, objectRefused } from '../support/objects.js';
 import { collect } from '../support/streams.js';
+import { turnCounter } from '../support/turns.js';
 import { missing, sessionIsOpen } from '../support/token.js';
 
 const env = testEnv();
@@ -896,13 +897,7 @@ describe('one-shot operations made at once on the main thread (model/operations.
       const x = fixture!;
       // The same module without a trace: traced calls never run inline.
       const lib = await Library.load((faulty as FaultyModule).path, { initReserved: env.initReserved });
-      let counting = true;
-      let turn = 0;
-      const tick = (): void => {
-        turn++;
-        if (counting) setImmediate(tick);
-      };
-      setImmediate(tick);
+      const turns = turnCounter();
       try {
         const token = await lib.getToken({ tokenLabel: env.tokenLabel });
         await using session = await token.open();
@@ -916,9 +911,9 @@ describe('one-shot operations made at once on the main thread (model/operations.
         // Signs until one is made within a turn: both calls at once, none on a thread.
         let atOnce = false;
         for (let i = 0; i < 3000 && !atOnce; i++) {
-          const before = turn;
+          const before = turns.turn();
           await sign();
-          atOnce = turn === before;
+          atOnce = turns.turn() === before;
         }
         if (!atOnce) return t.skip('no sign ran at once: this machine answered too slowly on threads');
 
@@ -932,7 +927,7 @@ describe('one-shot operations made at once on the main thread (model/operations.
         // The failed operations were ended: the session signs on.
         await verified(await sign());
       } finally {
-        counting = false;
+        turns.stop();
         x.control.clear();
         await lib.finalize();
       }
