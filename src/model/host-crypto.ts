@@ -256,7 +256,14 @@ async function dsaStyleVerify(
   const verifier = createVerify(hash.node);
   if (data instanceof Uint8Array) verifier.update(data);
   else for await (const chunk of data) verifier.update(toBytes(chunk, 'stream chunk'));
-  return verifier.verify({ key, dsaEncoding: 'ieee-p1363' }, signature);
+  try {
+    return verifier.verify({ key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch (error) {
+    // node:crypto throws when r||s is not twice the group order's size; the token answers
+    // CKR_SIGNATURE_LEN_RANGE, which verify() reports as a bad signature too.
+    if ((error as { code?: unknown }).code === 'ERR_CRYPTO_OPERATION_FAILED') return false;
+    throw error;
+  }
 }
 
 /**

@@ -134,7 +134,7 @@ describe('public-key operations on the host', () => {
     rsa = await fx.session.generateKeypair(KeyType.RSA, 2048);
   });
 
-  test('verification on the host agrees with the token on good and bad signatures', async () => {
+  test('verification on the host agrees with the token on good, bad and wrongly sized signatures', async () => {
     const ec = await fx.session.generateKeypair(KeyType.EC, 'secp384r1');
     const cases: [KeyPair, number, Buffer][] = [
       [rsa, Mechanism.SHA256_RSA_PKCS, data],
@@ -149,7 +149,9 @@ describe('public-key operations on the host', () => {
       const sig = await pair.privateKey.sign(message, { mechanism });
       const bad = Buffer.from(sig);
       bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 0x40;
-      for (const signature of [sig, bad]) {
+      // Cut short or too long, a signature is a bad one on both (the token's CKR_SIGNATURE_LEN_RANGE).
+      const sized = [sig.subarray(0, sig.length - 1), sig.subarray(0, 7), Buffer.concat([sig, sig])];
+      for (const signature of [sig, bad, ...sized]) {
         const host = await pair.publicKey.verify(message, signature, { mechanism, fallback: 'host' });
         const token = await pair.publicKey.verify(message, signature, { mechanism });
         assert.equal(host, token, `mechanism 0x${mechanism.toString(16)}`);
