@@ -5,6 +5,7 @@
 import type { CArg } from '../sys/binding.js';
 import type { FunctionName } from '../sys/functions.js';
 import type { LoadedModule } from '../sys/module.js';
+import { readNow, type FirstRead } from '../core/attribute-read.js';
 import { check } from '../core/errors.js';
 import type { Invoke } from '../core/invoke.js';
 import { dispatch, executionFromEnv, inlineNow, sessionBusy, type ExecutionMode } from './execution.js';
@@ -46,6 +47,15 @@ export class ModuleContext {
    */
   callNow(fn: FunctionName, ...args: CArg[]): number | undefined {
     return this.#traced ? undefined : inlineNow(this.module, this.execution, fn, args);
+  }
+
+  /**
+   * The first C_GetAttributeValue of a read of `types` made at once through {@link callNow}
+   * (core/attribute-read.ts `readNow`); undefined, without calling, when it may not run now. For a
+   * module that honours short buffers; what it leaves, `readRest` reads.
+   */
+  readNow(session: bigint, object: bigint, types: readonly number[]): FirstRead | undefined {
+    return readNow((buf, count) => this.callNow('C_GetAttributeValue', session, object, buf, count), types);
   }
 
   /** Runs a C function as {@link invoke} does and throws `Pkcs11Error` unless it returns CKR_OK. */

@@ -100,13 +100,38 @@ function modulusBytes(key: KeyObject): number {
   return Math.ceil(bits / 8);
 }
 
+/**
+ * `data` when it is at most `limit` bytes, the most `mechanism` can encrypt with the key; a
+ * RangeError otherwise, where the token would answer CKR_DATA_LEN_RANGE.
+ */
+function within(data: Uint8Array, limit: number, mechanism: number): Uint8Array {
+  if (limit < 0)
+    throw new RangeError(`the RSA key is too short for ${nameOf(Mechanism, mechanism)} with this hash`);
+  if (data.byteLength > limit)
+    throw new RangeError(
+      `data must be at most ${limit} bytes for ${nameOf(Mechanism, mechanism)} with this RSA key, got ${data.byteLength}`,
+    );
+  return data;
+}
+
 /** `data` left-padded with zeros to `size` bytes, as RSA_X_509 treats short input. */
 function leftPad(data: Uint8Array, size: number): Buffer {
-  if (data.byteLength > size)
-    throw new RangeError(`data must be at most ${size} bytes for this RSA key, got ${data.byteLength}`);
+  within(data, size, Mechanism.RSA_X_509);
   const out = Buffer.alloc(size);
   out.set(data, size - data.byteLength);
   return out;
+}
+
+/** Raw RSA of a whole block; a number not below the modulus is refused as the token refuses it. */
+function rawEncrypt(key: KeyObject, data: Uint8Array): Buffer {
+  try {
+    return publicEncrypt({ key, padding: constants.RSA_NO_PADDING }, leftPad(data, modulusBytes(key)));
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_OSSL_RSA_DATA_TOO_LARGE_FOR_MODULUS') throw error;
+    throw new RangeError('data must be a number below the RSA key’s modulus for RSA_X_509', {
+      cause: error,
+    });
+  }
 }
 
 /**
@@ -121,9 +146,13 @@ export function hostEncrypt(
 ): Uint8Array {
   switch (mechanism) {
     case Mechanism.RSA_PKCS:
-      return publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, data);
+      // PKCS#1 v1.5 padding takes at least 11 bytes of the block (RFC 8017 7.2.1).
+      return publicEncrypt(
+        { key, padding: constants.RSA_PKCS1_PADDING },
+        within(data, modulusBytes(key) - 11, mechanism),
+      );
     case Mechanism.RSA_X_509:
-      return publicEncrypt({ key, padding: constants.RSA_NO_PADDING }, leftPad(data, modulusBytes(key)));
+      return rawEncrypt(key, data);
     case Mechanism.RSA_PKCS_OAEP: {
       const f = parameterFields(mechanism, parameter);
       const hash = HASHES.get(Number(f?.hashAlg));
@@ -131,9 +160,10 @@ export function hostEncrypt(
         unsupported('do OAEP with an MGF1 hash other than the OAEP hash');
       const label =
         f?.sourceData instanceof Uint8Array && f.sourceData.byteLength > 0 ? f.sourceData : undefined;
+      // OAEP takes two hashes and two bytes of the block (RFC 8017 7.1.1).
       return publicEncrypt(
         { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash.node, oaepLabel: label },
-        data,
+        within(data, modulusBytes(key) - 2 * hash.size - 2, mechanism),
       );
     }
     default:
@@ -259,8 +289,8 @@ async function dsaStyleVerify(
   try {
     return verifier.verify({ key, dsaEncoding: 'ieee-p1363' }, signature);
   } catch (error) {
-    // node:crypto throws when r||s is not twice the group order's size; the token answers
-    // CKR_SIGNATURE_LEN_RANGE, which verify() reports as a bad signature too.
+    // A streaming Verify throws when r||s is not twice the group order's size (the one-shot
+    // crypto.verify answers false); the token answers CKR_SIGNATURE_LEN_RANGE, false here too.
     if ((error as { code?: unknown }).code === 'ERR_CRYPTO_OPERATION_FAILED') return false;
     throw error;
   }

@@ -3,7 +3,7 @@
  */
 import { Attribute, ObjectClass } from '../sys/constants.js';
 import { kindOf } from '../core/attribute-kinds.js';
-import { readAttributes, readNow, readRest } from '../core/attribute-read.js';
+import { readAttributes, readRest } from '../core/attribute-read.js';
 import type { AttributeValue, Template } from '../core/template.js';
 import { shortBuffersHonoured } from '../core/short-buffers.js';
 import { PkcsObject, summaryBesidesClass, summaryNeeds, summaryOf, type Summary } from './objects.js';
@@ -61,9 +61,7 @@ export async function objectsFor(
       const { context } = session;
       for (const handle of handles) {
         // The first call made at once when it may run inline now: no promise per object.
-        const first = oneCall
-          ? readNow((buf, count) => context.callNow('C_GetAttributeValue', h, handle, buf, count), summary)
-          : undefined;
+        const first = oneCall ? context.readNow(h, handle, summary) : undefined;
         const values =
           first === undefined
             ? await readAttributes(invoke, h, handle, summary, oneCall, needs)

@@ -7,7 +7,7 @@ import { allocULong, readULong } from '../sys/abi.js';
 import { Attribute, KeyType, ObjectClass } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
 import { check } from '../core/errors.js';
-import { readAttributes, readNow, readRest, type FirstRead } from '../core/attribute-read.js';
+import { readAttributes, readRest, type FirstRead } from '../core/attribute-read.js';
 import { shortBuffersHonoured, shortBuffersKnown } from '../core/short-buffers.js';
 import { checkHandle, encodeTemplate, type AttributeValue, type Template } from '../core/template.js';
 import type { Session } from './session.js';
@@ -144,9 +144,7 @@ function readFrom(
 function readAtOnce(object: PkcsObject, types: readonly number[]): FirstRead | undefined {
   const { context } = object.session;
   if (shortBuffersKnown(context.module) !== true) return undefined;
-  return object.session.now((handle) =>
-    readNow((buf, count) => context.callNow('C_GetAttributeValue', handle, object.handle, buf, count), types),
-  );
+  return object.session.now((handle) => context.readNow(handle, object.handle, types));
 }
 
 /** Any object on the token. */

@@ -177,21 +177,16 @@ describe('p11 sign and verify', () => {
     const p1363 = { key, dsaEncoding: 'ieee-p1363' as const };
     assert.equal(crypto.verify('sha256', data, p1363, Buffer.from(raw.signature, 'hex')), true);
     assert.equal(crypto.verify('sha256', data, p1363, Buffer.from(viaMechanism.signature, 'hex')), true);
-    writeFileSync(file('ec.sig.hex'), raw.signature);
-    const checked = await p11Json<{ valid: boolean }>([
-      'verify',
-      '--id',
-      'c11b02',
-      '--in',
-      dataFile,
-      '--signature',
-      file('ec.sig.hex'),
-      '--encoding',
-      'hex',
-      '--format',
-      'raw',
-    ]);
-    assert.equal(checked.valid, true);
+    // p11 verify of a hex r||s file; a raw signature cut short is not valid (exit 1), not an error.
+    const verifyRaw = (name: string, hex: string) => {
+      writeFileSync(file(name), hex);
+      const args = ['--in', dataFile, '--signature', file(name), '--encoding', 'hex', '--format', 'raw'];
+      return p11(['verify', '--id', 'c11b02', ...args, '--json']);
+    };
+    const checked = await verifyRaw('ec.sig.hex', raw.signature);
+    assert.deepEqual([checked.code, checked.json()], [0, { valid: true }], checked.stderr);
+    const short = await verifyRaw('ec.short.hex', raw.signature.slice(0, -2));
+    assert.deepEqual([short.code, short.json()], [1, { valid: false }], short.stderr);
   });
 
   test('Ed25519 and HMAC', async (t) => {

@@ -185,6 +185,31 @@ describe('public-key operations on the host', () => {
     );
   });
 
+  test('encryption on the host takes as much as the padding leaves, and refuses more with a RangeError', async (t) => {
+    if (lacks(t, fx, Mechanism.RSA_PKCS, Mechanism.RSA_PKCS_OAEP)) return;
+    // 2048-bit key: PKCS#1 v1.5 leaves 256 - 11 bytes; OAEP with SHA-1 (the default) 256 - 42.
+    for (const [mechanism, limit] of [
+      [Mechanism.RSA_PKCS, 245],
+      [Mechanism.RSA_PKCS_OAEP, 214],
+    ] as const) {
+      const most = crypto.randomBytes(limit);
+      const crypttext = await rsa.publicKey.encrypt(most, { mechanism, fallback: 'host' });
+      assert.deepEqual(Buffer.from(await rsa.privateKey.decrypt(crypttext, { mechanism })), most);
+      await assert.rejects(
+        rsa.publicKey.encrypt(crypto.randomBytes(limit + 1), { mechanism, fallback: 'host' }),
+        (e: unknown) => e instanceof RangeError && e.message.includes(`at most ${limit} bytes`),
+      );
+    }
+    if (fx.mechanisms.has(Mechanism.RSA_X_509)) {
+      const raw = { mechanism: Mechanism.RSA_X_509, fallback: 'host' } as const;
+      await assert.rejects(
+        rsa.publicKey.encrypt(Buffer.alloc(256, 0xff), raw),
+        /below the RSA key’s modulus/,
+      );
+      await assert.rejects(rsa.publicKey.encrypt(Buffer.alloc(257, 1), raw), /at most 256 bytes/);
+    }
+  });
+
   test('wrapping on the host: an extractable key unwraps in the token; a sensitive one cannot be wrapped there', async (t) => {
     if (lacks(t, fx, Mechanism.RSA_PKCS_OAEP)) return;
     if (await cannotImport(t, fx.session, 'AES')) return;
