@@ -593,11 +593,14 @@ const tokenCalls: fc.Arbitrary<Call>[] = [
   ),
 ];
 
-/** Destroys the session objects a call handed back, so thousands of cases do not pile them up. */
+/**
+ * Destroys the session objects a call made, so thousands of cases do not pile them up. An object
+ * handed back with the handle of a fixture (`getKey` finds the keys) is the fixture itself.
+ */
 async function cleanUp(result: unknown): Promise<void> {
   const made = result instanceof KeyPair ? [...result] : result instanceof PkcsObject ? [result] : [];
-  for (const object of made)
-    if (object !== data && !keys.includes(object as Key)) await object.destroy().catch(() => undefined);
+  const fixtures = new Set([data, ...keys].map((object) => object?.handle));
+  for (const object of made) if (!fixtures.has(object.handle)) await object.destroy().catch(() => undefined);
 }
 
 /** How each call ended, per call name (`ok`, `TypeError`, `CKR_...`): shown at the end, to see what the cases reached. */
