@@ -2,9 +2,10 @@
  * A second opinion on a verification the token failed with an error instead of a verdict. NSS
  * softokn 3.87 answers an HMAC that does not match, and a CKM_RSA_PKCS signature over the wrong
  * DigestInfo, with whatever error code an earlier call left behind (CKR_DEVICE_ERROR,
- * CKR_ARGUMENTS_BAD) rather than CKR_SIGNATURE_INVALID. Such a code cannot tell a wrong signature
- * from a failing device, so before it is thrown the answer is worked out another way, where there
- * is one:
+ * CKR_ARGUMENTS_BAD) rather than CKR_SIGNATURE_INVALID, and an ECDSA signature of the wrong
+ * length with CKR_DATA_LEN_RANGE rather than CKR_SIGNATURE_LEN_RANGE. Such a code cannot tell a
+ * wrong signature from a failing device (or data of a length the mechanism refuses), so before it
+ * is thrown the answer is worked out another way, where there is one:
  *
  * - a MAC (the key is a secret key): the MAC of the same data is computed on the token (C_Sign
  *   with the same key and mechanism) and compared in constant time;
@@ -28,6 +29,7 @@ const UNCLEAR = new Set<number>([
   ReturnValue.ARGUMENTS_BAD,
   ReturnValue.GENERAL_ERROR,
   ReturnValue.FUNCTION_FAILED,
+  ReturnValue.DATA_LEN_RANGE,
 ]);
 
 /** How the answer can be found without the token's C_Verify. */

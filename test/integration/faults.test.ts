@@ -679,9 +679,12 @@ describe('a failure closes what the operation opened', () => {
 });
 
 describe('a verification the token fails with an unclear error is settled another way', () => {
-  /** Runs `body` while every C_Verify fails with CKR_DEVICE_ERROR (as NSS softokn answers a wrong HMAC). */
-  async function verifyFailing(x: Fixture, body: () => Promise<void>): Promise<void> {
-    x.control.set('fail C_Verify 0x30');
+  /**
+   * Runs `body` while every C_Verify fails with `rv`: CKR_DEVICE_ERROR unless told (as NSS softokn
+   * answers a wrong HMAC).
+   */
+  async function verifyFailing(x: Fixture, body: () => Promise<void>, rv = 0x30): Promise<void> {
+    x.control.set(`fail C_Verify 0x${rv.toString(16)}`);
     try {
       await body();
     } finally {
@@ -727,6 +730,30 @@ describe('a verification the token fails with an unclear error is settled anothe
           'CKR_DEVICE_ERROR',
         );
       });
+    },
+  );
+
+  test(
+    'CKR_DATA_LEN_RANGE for an ECDSA signature of the wrong length (NSS softokn) is false',
+    { skip: unavailable([Mechanism.ECDSA]) },
+    async () => {
+      const x = fixture!;
+      const options = { mechanism: Mechanism.ECDSA_SHA256 };
+      const signature = await x.ec.privateKey.sign(MESSAGE, options);
+      const publicKey = x.ec.publicKey as PublicKey;
+      await verifyFailing(
+        x,
+        async () => {
+          assert.equal(await publicKey.verify(MESSAGE, signature.subarray(1), options), false);
+          // The host finds the signature good: the token's answer was about something else.
+          await rejectsWithPkcs11(
+            publicKey.verify(MESSAGE, signature, options),
+            'C_Verify',
+            'CKR_DATA_LEN_RANGE',
+          );
+        },
+        0x21,
+      );
     },
   );
 });
