@@ -391,7 +391,8 @@ describe('finalized libraries', () => {
     { skip: missing(mechanisms, Mechanism.EC_KEY_PAIR_GEN, Mechanism.ECDSA) },
     async () => {
       assert.equal(moduleReferences(env.modulePath), 0, 'this test needs to hold the only reference');
-      const lib = await loadLibrary();
+      // Finalized at the end even when the test fails, so the next test still holds the only reference.
+      await using lib = await loadLibrary();
       const token = await lib.getToken({ tokenLabel: env.tokenLabel });
       const sessions = await Promise.all([0, 1, 2].map(() => token.open({ userPin: env.pin, rw: true })));
       const keys = await Promise.all(sessions.map((s) => s.generateKeypair(KeyType.EC, 'secp256r1')));
