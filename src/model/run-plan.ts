@@ -161,17 +161,21 @@ export async function runVerifyPlan(
   if (plan.route === 'host')
     return hostVerify(await hostPublicKey(key), plan.mechanism, plan.parameter, data, signature);
   const mechanism = { mechanism: plan.mechanism, parameter: plan.parameter };
-  /** The token's C_Verify of `input`; an unclear answer settled as `asked` would be (verify-check.ts). */
-  const checked = (spec: MechanismSpec, input: Uint8Array, asked = { spec, input }): Promise<boolean> => {
+  /** The token's C_Verify of `input`; an unclear answer settled by `opinion` (verify-check.ts). */
+  const checked = (
+    spec: MechanismSpec,
+    input: Uint8Array,
+    opinion = secondOpinion(key, spec, input, signature, options),
+  ): Promise<boolean> => {
     const op = tokenOperation(key, fns, spec, options);
-    const opinion = secondOpinion(key, asked.spec, asked.input, signature, options);
     return withSecondOpinion(key, () => runVerify(key.session, op, input, signature), signature, opinion);
   };
   if (plan.route === 'hash') {
     const hashed = await hashedInput(plan, data);
     // Raw ECDSA over a digest has no host form; the hashing mechanism over the data itself has.
-    const asked = data instanceof Uint8Array ? { spec: mechanism, input: data } : undefined;
-    return checked(hashed.mechanism, hashed.input, asked);
+    const opinion =
+      data instanceof Uint8Array ? secondOpinion(key, mechanism, data, signature, options) : undefined;
+    return checked(hashed.mechanism, hashed.input, opinion);
   }
   if (data instanceof Uint8Array) return checked(mechanism, data);
   if (verifiesByComparison(key)) {

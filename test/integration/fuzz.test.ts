@@ -90,6 +90,8 @@ const data = await made(() =>
   session.createObject({ [Attribute.CLASS]: ObjectClass.DATA, [Attribute.LABEL]: 'fuzz' }),
 );
 const sessions = [session, closed];
+/** The handles of the keys and the data object above: clean-up never destroys them. */
+const fixtureHandles = new Set([data, ...keys].map((object) => object?.handle));
 
 after(close);
 
@@ -599,8 +601,8 @@ const tokenCalls: fc.Arbitrary<Call>[] = [
  */
 async function cleanUp(result: unknown): Promise<void> {
   const made = result instanceof KeyPair ? [...result] : result instanceof PkcsObject ? [result] : [];
-  const fixtures = new Set([data, ...keys].map((object) => object?.handle));
-  for (const object of made) if (!fixtures.has(object.handle)) await object.destroy().catch(() => undefined);
+  for (const object of made)
+    if (!fixtureHandles.has(object.handle)) await object.destroy().catch(() => undefined);
 }
 
 /** How each call ended, per call name (`ok`, `TypeError`, `CKR_...`): shown at the end, to see what the cases reached. */
