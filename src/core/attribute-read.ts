@@ -16,7 +16,6 @@ import {
   readPointer,
   readULong,
   readULongNumber,
-  writeAddress,
   writePointer,
   writeULong,
 } from '../sys/abi.js';
@@ -25,7 +24,7 @@ import { Arena } from './arena.js';
 import { kindOf, type AttributeKind } from './attribute-kinds.js';
 import { Pkcs11Error, check } from './errors.js';
 import type { Invoke } from './invoke.js';
-import { CK_ATTRIBUTE, decodeValue, type AttributeValue, type Template } from './template.js';
+import { CK_ATTRIBUTE, decodeValue, writeAttribute, type AttributeValue, type Template } from './template.js';
 
 const { type: TYPE, pValue: PVALUE, ulValueLen: LEN } = CK_ATTRIBUTE.fields;
 const MAX_ATTEMPTS = 8;
@@ -82,11 +81,7 @@ function buildArray(types: readonly number[], lengths: readonly number[]): Buffe
   const base = addressOf(buf);
   for (let i = 0; i < types.length; i++) {
     const len = Math.max(lengths[i] ?? 0, 0);
-    const slot = i * CK_ATTRIBUTE.size;
-    writeULong(buf, slot + TYPE.offset, types[i] as number);
-    if (len > 0) writeAddress(buf, slot + PVALUE.offset, base, offsets[i] as number);
-    else writePointer(buf, slot + PVALUE.offset, 0n);
-    writeULong(buf, slot + LEN.offset, len);
+    writeAttribute(buf, i * CK_ATTRIBUTE.size, base, types[i] as number, offsets[i] as number, len);
   }
   return buf;
 }

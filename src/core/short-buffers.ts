@@ -14,20 +14,12 @@
  * less. When neither answer settles it (another return code), the module is taken not to keep
  * to the standard: its reads size every value first, which is always safe.
  */
-import {
-  ULONG_SIZE,
-  addressOf,
-  allocBuffer,
-  allocULong,
-  readULong,
-  writePointer,
-  writeULong,
-} from '../sys/abi.js';
+import { ULONG_SIZE, addressOf, allocBuffer, allocULong, readULong } from '../sys/abi.js';
 import { Attribute, ObjectClass, ReturnValue } from '../sys/constants.js';
 import type { Invoke } from './invoke.js';
-import { CK_ATTRIBUTE, encodeTemplate } from './template.js';
+import { CK_ATTRIBUTE, encodeTemplate, writeAttribute } from './template.js';
 
-const { type: TYPE, pValue: PVALUE, ulValueLen: LEN } = CK_ATTRIBUTE.fields;
+const { ulValueLen: LEN } = CK_ATTRIBUTE.fields;
 
 /** The probe object's value: long enough that half of it is a short buffer. */
 const PROBE_VALUE_LENGTH = 16;
@@ -50,9 +42,7 @@ async function shortRead(
   room: number,
 ): Promise<boolean | undefined> {
   const buf = allocBuffer(CK_ATTRIBUTE.size + room);
-  writeULong(buf, TYPE.offset, type);
-  writePointer(buf, PVALUE.offset, addressOf(buf) + BigInt(CK_ATTRIBUTE.size));
-  writeULong(buf, LEN.offset, room - 1);
+  writeAttribute(buf, 0, addressOf(buf), type, CK_ATTRIBUTE.size, room - 1);
   const rv = await invoke('C_GetAttributeValue', session, object, buf, 1);
   if (rv === ReturnValue.BUFFER_TOO_SMALL) return true;
   if (rv === ReturnValue.OK && readULong(buf, LEN.offset) === BigInt(room)) return false;

@@ -239,16 +239,31 @@ function planValue(
   }
 }
 
+/**
+ * Writes the `CK_ATTRIBUTE` at offset `at` of `buf`, whose address is `base`: `type`, a pointer to
+ * the value `valueAt` bytes into `buf` (NULL when `len` is 0), and `len`. Templates, first-call
+ * read arrays and the short-buffer probe all lay out their arrays this way.
+ */
+export function writeAttribute(
+  buf: Buffer,
+  at: number,
+  base: bigint,
+  type: number,
+  valueAt: number,
+  len: number,
+): void {
+  const { type: typeField, pValue, ulValueLen } = CK_ATTRIBUTE.fields;
+  writeULong(buf, at + typeField.offset, type);
+  if (len === 0) writePointer(buf, at + pValue.offset, 0n);
+  else writeAddress(buf, at + pValue.offset, base, valueAt);
+  writeULong(buf, at + ulValueLen.offset, len);
+}
+
 /** Writes a planned CK_ATTRIBUTE array and its values into `buf`, whose address is `base`. */
 function writeArray(buf: Buffer, base: bigint, planned: Planned): void {
-  const { type: typeField, pValue, ulValueLen } = CK_ATTRIBUTE.fields;
   for (let i = 0; i < planned.slots.length; i++) {
     const slot = planned.slots[i] as Slot;
-    const at = planned.at + i * CK_ATTRIBUTE.size;
-    writeULong(buf, at + typeField.offset, slot.type);
-    if (slot.len === 0) writePointer(buf, at + pValue.offset, 0n);
-    else writeAddress(buf, at + pValue.offset, base, slot.at);
-    writeULong(buf, at + ulValueLen.offset, slot.len);
+    writeAttribute(buf, planned.at + i * CK_ATTRIBUTE.size, base, slot.type, slot.at, slot.len);
     if (slot.len > 0) writeValue(buf, base, slot);
   }
 }
