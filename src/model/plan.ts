@@ -50,8 +50,9 @@ export interface StreamOptions extends OperationOptions {
    * yielded is then a view of it, valid until the next one is asked for (copy what you keep).
    * It saves the allocation and collection of a buffer per chunk (docs/benchmarks.md). Give it
    * at least each input chunk's size plus 64 bytes (the room pkcs11-ts offers an update); an
-   * output that does not fit, a made IV, and a host-side result come in buffers of their own. It
-   * must not overlap the input; a failed call leaves it zeroed.
+   * output that does not fit, a made IV, and a host-side result come in buffers of their own. A
+   * larger buffer costs nothing more: a call writes only the room it is offered, at the start.
+   * It must not overlap the input; a failed call leaves it zeroed.
    *
    * @example
    * const output = new Uint8Array(64 * 1024 + 64);

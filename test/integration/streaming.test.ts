@@ -113,6 +113,31 @@ describe('streaming', () => {
     assert.equal(smallViews, 0, 'no 64 KiB output was written into 100 bytes');
   });
 
+  test('options.output far larger than a chunk: only the room a call may fill is touched, not the rest', async (t) => {
+    if (lacksCbcPad(t)) return;
+    const iv = crypto.randomBytes(16);
+    const chunk = 64 * 1024;
+    const data = crypto.randomBytes(4 * chunk);
+    // Each update is offered its chunk plus 64 bytes; the tail past that is the caller's and
+    // stays as it was (zeroing it after every call made a big buffer cost a fill per chunk).
+    const output = new Uint8Array(16 * chunk).fill(0xaa);
+    const tail = output.subarray(chunk + 64);
+    const copies: Buffer[] = [];
+    for await (const part of aes.encrypt(chunks(data, chunk), {
+      mechanism: Mechanism.AES_CBC_PAD,
+      mechanismParam: iv,
+      output,
+    })) {
+      assert.equal(part.buffer, output.buffer, 'the chunk is a view of options.output');
+      assert.ok(
+        tail.every((b) => b === 0xaa),
+        'nothing past the room offered was written',
+      );
+      copies.push(Buffer.from(part));
+    }
+    assert.ok(Buffer.concat(copies).equals(nodeCbc(aesValue, iv, data)), 'the ciphertext is node:crypto’s');
+  });
+
   test('options.output: not bytes is a TypeError, overlapping the input a RangeError, a failure zeroes it', async (t) => {
     if (lacksCbcPad(t)) return;
     const iv = crypto.randomBytes(16);
