@@ -23,6 +23,7 @@ import {
   type Template,
 } from '../core/template.js';
 import { createObjects } from './quirks.js';
+import { TokenMemory } from './token-state.js';
 import { isOpenSession, sessionClosed } from './session-handles.js';
 import type { ModuleContext } from './context.js';
 import type { PkcsObject } from './objects.js';
@@ -50,6 +51,14 @@ const leaked = new FinalizationRegistry<{ ctx: ModuleContext; handle: bigint }>(
   sessionClosed(ctx.module, handle);
   void ctx.invoke('C_CloseSession', handle).catch(() => undefined);
 });
+
+/**
+ * Logins and logouts of one token, one at a time. The login state is the token's, shared by every
+ * session of the application, and a module may answer a login racing another one before it has
+ * marked its sessions: NSS softokn answered CKR_USER_ALREADY_LOGGED_IN to a concurrent C_Login
+ * while C_GetSessionInfo still gave that session as not logged in.
+ */
+const logins = new TokenMemory(() => new SerialQueue());
 
 /** C_CloseSession return codes meaning the session no longer exists, so closing it succeeded. */
 const ALREADY_CLOSED: ReadonlySet<number> = new Set([
@@ -196,7 +205,8 @@ export class Session implements AsyncDisposable {
   /**
    * `C_Login` (or `C_LoginUser` with a `username`). Logging in a user who is already logged in
    * through another session of this application is not an error. `pin` may be `PROTECTED_AUTH`
-   * (a symbol) to use the token's PIN pad.
+   * (a symbol) to use the token's PIN pad. Logins and logouts of one token run one at a time, in
+   * the order they were asked for.
    */
   login(
     pin: Pin | symbol,
@@ -205,6 +215,15 @@ export class Session implements AsyncDisposable {
     const userType = Number(checkULong(options.userType ?? UserType.USER, 'options.userType'));
     const username = options.username;
     const fn = username === undefined ? 'C_Login' : 'C_LoginUser';
+    return logins.of(this.token).run(() => this.#login(fn, pin, userType, username));
+  }
+
+  #login(
+    fn: 'C_Login' | 'C_LoginUser',
+    pin: Pin | symbol,
+    userType: number,
+    username: string | undefined,
+  ): Promise<void> {
     return this.exclusive(fn, async ({ handle, invoke }) => {
       const rv =
         typeof pin === 'symbol'
@@ -228,9 +247,13 @@ export class Session implements AsyncDisposable {
 
   /** `C_Logout`: logs the user out of every session of this application with the token. */
   logout(): Promise<void> {
-    return this.exclusive('C_Logout', async ({ handle, invoke }) =>
-      check('C_Logout', await invoke('C_Logout', handle)),
-    );
+    return logins
+      .of(this.token)
+      .run(() =>
+        this.exclusive('C_Logout', async ({ handle, invoke }) =>
+          check('C_Logout', await invoke('C_Logout', handle)),
+        ),
+      );
   }
 
   /** `C_InitPIN`: sets the normal user's PIN; the session must be logged in as SO. */

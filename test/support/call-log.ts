@@ -24,6 +24,8 @@ export interface TracedCall {
   readonly ms: number;
   /** The whole line. */
   readonly line: string;
+  /** When the line reached the log (`performance.now()`): the call's end, so it began `ms` before. */
+  readonly at?: number;
 }
 
 const TRACE_LINE = /^(C_\w+)\((.*)\) = (\S+) \[(\d+\.\d+) ms\]$/;
@@ -56,7 +58,7 @@ export class CallLog {
   /** The trace sink that feeds this log. */
   readonly sink: TraceSink = (line) => {
     const call = parseTraceLine(line);
-    if (call) this.#calls.push(call);
+    if (call) this.#calls.push({ ...call, at: performance.now() });
     else this.malformed.push(line);
   };
 
