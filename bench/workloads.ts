@@ -98,6 +98,8 @@ export type Measurement =
       readonly cpuNs?: number;
       /** pkcs11-ts only: the same encryption yielding a new buffer per chunk (no `options.output`). */
       readonly freshNs?: number;
+      /** pkcs11-ts only: the same encryption after only {@link AES_COLD_WARM_UP} (V8 still optimising). */
+      readonly coldNs?: number;
     }
   | {
       readonly workload: 'keygen';
@@ -153,8 +155,21 @@ export const SIGN_KEY_LABEL = 'pkcs11-bench ec';
  * 10-20 % slower in the timed part; the peers were unchanged).
  */
 export const SIGN_WARM_UP = 3000;
-/** Bytes every driver encrypts once before the timed aes run (JIT, threads and buffers warm): 256 chunks. */
-export const AES_WARM_UP = 16 * 1024 * 1024;
+/**
+ * Bytes every driver encrypts before the timed aes run (JIT, threads and buffers warm): 4,096
+ * chunks, at most four times the run's own size. pkcs11-ts's stream takes about 3,000 chunks
+ * before V8 has finished optimising it (docs/benchmarks.md section 23: after 256 chunks its next
+ * 1,024 ran 100-111 µs each, with the compiler threads adding 50-80 µs of CPU per chunk, and 76-91
+ * µs three runs later); the peers' loops of one call per chunk were warm after 256.
+ */
+export const AES_WARM_UP = 256 * 1024 * 1024;
+/** The warm-up of pkcs11-ts's extra cold aes figure: the 256 chunks all drivers had before session 6. */
+export const AES_COLD_WARM_UP = 16 * 1024 * 1024;
+
+/** The warm-up of an aes run of `bytes`: {@link AES_WARM_UP}, at most four runs' worth (small `--quick` runs). */
+export function aesWarmUp(bytes: number): number {
+  return Math.min(AES_WARM_UP, 4 * bytes);
+}
 /** The AES-CBC IV of the aes workload (any fixed value; the C program uses the same). */
 export const AES_IV = new Uint8Array(16).fill(7);
 

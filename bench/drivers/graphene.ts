@@ -30,7 +30,7 @@ import {
 } from '../harness.js';
 import {
   AES_IV,
-  AES_WARM_UP,
+  aesWarmUp,
   SIGN_WARM_UP,
   ATTR_LABEL,
   SIGN_KEY_LABEL,
@@ -154,7 +154,7 @@ await runDriver({
         for (let done = 0; done < total; done += chunk) produced += cipher.update(plain).length;
         return produced + cipher.final().length;
       };
-      encryptAll(Math.min(bytes, AES_WARM_UP));
+      encryptAll(aesWarmUp(bytes));
       await settle();
       const cpu = cpuClock();
       const start = clock();

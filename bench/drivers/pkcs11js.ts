@@ -20,7 +20,7 @@ import {
 } from '../harness.js';
 import {
   AES_IV,
-  AES_WARM_UP,
+  aesWarmUp,
   SIGN_WARM_UP,
   ATTR_LABEL,
   SIGN_KEY_LABEL,
@@ -200,7 +200,7 @@ await runDriver({
         }
         return produced + p11.C_EncryptFinal(session, Buffer.alloc(16)).length;
       };
-      encryptAll(Math.min(bytes, AES_WARM_UP));
+      encryptAll(aesWarmUp(bytes));
       await settle();
       const cpu = cpuClock();
       const start = clock();
