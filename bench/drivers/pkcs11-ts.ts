@@ -148,7 +148,7 @@ await runDriver({
         if (produced !== total + 16) throw new Error(`encrypted ${produced} bytes, expected ${total + 16}`);
         return produced;
       };
-      /** The nanoseconds of one timed run of `bytes`, after `warmUp` bytes and a pause. */
+      /** Wall-clock and CPU nanoseconds of one timed run of `bytes`, after `warmUp` bytes and a pause. */
       const timed = async (warmUp: number, fresh = false): Promise<[number, number]> => {
         await encryptAll(warmUp, fresh);
         await settle();
