@@ -138,6 +138,11 @@ function row(
 
 const MB = 1024 * 1024;
 
+/** MiB per second for `bytes` in `ns` nanoseconds. */
+function mibPerSecond(bytes: number, ns: number): number {
+  return bytes / MB / (ns / 1e9);
+}
+
 /** Microseconds per operation from a CPU time, when it was measured. */
 function perOp(cpuNs: number | undefined, operations: number): number | undefined {
   return cpuNs === undefined ? undefined : cpuNs / operations / 1000;
@@ -248,7 +253,7 @@ export function buildRows(results: Results, sizes: Sizes): Row[] {
       'aes',
       `AES-256-CBC-PAD, MiB/s (${sizes.aesBytes / MB} MiB in ${sizes.aesChunk / 1024} KiB chunks)`,
       true,
-      mapValues(aes, (m) => m.bytes / MB / (m.ns / 1e9)),
+      mapValues(aes, (m) => mibPerSecond(m.bytes, m.ns)),
       { target: { kind: 'ratio-min', limit: 0.95 } },
     ),
     cpuRow(
@@ -263,7 +268,7 @@ export function buildRows(results: Results, sizes: Sizes): Row[] {
     rows.push(
       row('aes', 'same, pkcs11-ts yielding a new buffer per chunk (no `options.output`)', true, {
         c: cAes,
-        'pkcs11-ts': ours.bytes / MB / (ours.freshNs / 1e9),
+        'pkcs11-ts': mibPerSecond(ours.bytes, ours.freshNs),
       }),
     );
   if (ours?.coldNs !== undefined)
@@ -274,7 +279,7 @@ export function buildRows(results: Results, sizes: Sizes): Row[] {
         true,
         {
           c: cAes,
-          'pkcs11-ts': ours.bytes / MB / (ours.coldNs / 1e9),
+          'pkcs11-ts': mibPerSecond(ours.bytes, ours.coldNs),
         },
       ),
     );

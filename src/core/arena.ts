@@ -8,17 +8,22 @@ import { allocBuffer, addressOf } from '../sys/abi.js';
 
 type Writer = (buf: Buffer, base: bigint) => void;
 
-/** A buffer being laid out. Offsets returned by {@link reserve} are final; addresses are `base + offset`. */
-export class Arena {
-  #size = 0;
-  readonly #writers: Writer[] = [];
+/** Offsets in a buffer being laid out: each reservation aligned as its C type needs, none overlapping. */
+export class Layout {
+  /** The bytes reserved so far: the buffer's size. */
+  size = 0;
 
   /** Reserves `size` bytes aligned to `align` and returns their offset. */
   reserve(size: number, align = 8): number {
-    const offset = Math.ceil(this.#size / align) * align;
-    this.#size = offset + size;
+    const offset = Math.ceil(this.size / align) * align;
+    this.size = offset + size;
     return offset;
   }
+}
+
+/** A buffer being laid out. Offsets returned by {@link reserve} are final; addresses are `base + offset`. */
+export class Arena extends Layout {
+  readonly #writers: Writer[] = [];
 
   /**
    * Reserves room for `data` (aligned to `align`: pass the C type's alignment when the module will
@@ -38,7 +43,7 @@ export class Arena {
 
   /** Allocates the buffer and runs every queued write. */
   finish(): { buf: Buffer; base: bigint } {
-    const buf = allocBuffer(Math.max(this.#size, 1));
+    const buf = allocBuffer(Math.max(this.size, 1));
     const base = addressOf(buf);
     for (const w of this.#writers) w(buf, base);
     return { buf, base };

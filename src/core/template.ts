@@ -21,6 +21,7 @@ import {
 } from '../sys/abi.js';
 import { Attribute } from '../sys/constants.js';
 import { nameOf } from '../sys/names.js';
+import { Layout } from './arena.js';
 import { kindOf, type AttributeKind } from './attribute-kinds.js';
 
 /** Any value an attribute can hold; see {@link AttributeKind} for which shape each attribute takes. */
@@ -130,26 +131,18 @@ interface Planned {
  * the lot. No intermediate buffer per value and no closure per write: object creation spent
  * about half of its JavaScript in an encoder that made both (docs/benchmarks.md).
  */
-class Layout {
-  size = 0;
+class TemplateLayout extends Layout {
   /** A byte-string value was placed: it may be key material (CKA_VALUE, a vendor attribute). */
   holdsBytes = false;
-
-  /** Reserves `size` bytes aligned to `align` and returns their offset. */
-  take(size: number, align: number): number {
-    const at = Math.ceil(this.size / align) * align;
-    this.size = at + size;
-    return at;
-  }
 }
 
 /** Checks and places a CK_ATTRIBUTE array for `template`, then its values in order after it. */
-function planArray(layout: Layout, template: Template, path: string): Planned {
+function planArray(layout: TemplateLayout, template: Template, path: string): Planned {
   checkTemplate(template, path);
   const keys = Object.keys(template);
   let count = 0;
   for (const key of keys) if (template[key as unknown as number] !== undefined) count++;
-  const at = layout.take(count * CK_ATTRIBUTE.size, CK_ATTRIBUTE.align);
+  const at = layout.reserve(count * CK_ATTRIBUTE.size, CK_ATTRIBUTE.align);
   const slots: Slot[] = [];
   for (const key of keys) {
     const value = template[key as unknown as number];
@@ -162,14 +155,14 @@ function planArray(layout: Layout, template: Template, path: string): Planned {
 
 /** Reserves `len` bytes aligned to `align` for a value (none for an empty one) and makes its slot. */
 function place(
-  layout: Layout,
+  layout: TemplateLayout,
   type: number,
   kind: AttributeKind,
   value: unknown,
   len: number,
   align = 1,
 ): Slot {
-  return { type, kind, value, len, at: len === 0 ? 0 : layout.take(len, align) };
+  return { type, kind, value, len, at: len === 0 ? 0 : layout.reserve(len, align) };
 }
 
 /**
@@ -186,7 +179,7 @@ function where(path: string, type: number): string {
  * (`template`, `template[CKA_WRAP_TEMPLATE]`).
  */
 function planValue(
-  layout: Layout,
+  layout: TemplateLayout,
   type: number,
   kind: AttributeKind,
   value: AttributeValue,
@@ -309,7 +302,7 @@ export interface EncodedTemplate {
  * Node's buffer pool; one with byte strings, which may be secret, gets memory of its own.
  */
 export function encodeTemplate(template: Template): EncodedTemplate {
-  const layout = new Layout();
+  const layout = new TemplateLayout();
   const planned = planArray(layout, template, 'template');
   const size = Math.max(layout.size, 1);
   const buf = layout.holdsBytes ? allocBuffer(size) : allocShared(size);
